@@ -1,0 +1,1 @@
+"""The graph layer: turns a LazyResult tree into nodes and typed edges."""

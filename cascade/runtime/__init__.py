@@ -1,0 +1,1 @@
+"""The runtime layer: solve, schedule and execute graphs."""

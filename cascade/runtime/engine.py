@@ -1,0 +1,367 @@
+"""Engine: runs workflows. One Engine may serve many concurrent `run()` calls.
+
+Everything that belongs to one execution (state backend, FlowManager, resource scope,
+params) lives in a `_Run` object local to that `run()` call, never on the Engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cascade.connectors.base import Connector, Subscription
+from cascade.errors import DefinitionError, TargetSkippedError
+from cascade.graph.build import build_graph
+from cascade.graph.model import Graph, Node
+from cascade.runtime import events as ev
+from cascade.runtime.bus import MessageBus
+from cascade.runtime.constraints import CONSTRAINT_TOPICS, ConstraintManager, Permit
+from cascade.runtime.executor import LocalExecutor
+from cascade.runtime.flow import FlowManager
+from cascade.runtime.resolvers import ArgumentResolver, ConstraintResolver
+from cascade.runtime.resource_manager import ResourceManager
+from cascade.runtime.resource_scope import ResourceScope
+from cascade.runtime.solver import NativeSolver
+from cascade.runtime.state import InMemoryStateBackend, StateBackend
+from cascade.spec.lazy import LazyResult
+from cascade.spec.param import Param
+from cascade.spec.resource import ResourceDefinition
+
+_run_ids = itertools.count(1)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineStatistics:
+    """Counters over the engine's lifetime, for probes (a snapshot; cheap to take)."""
+
+    runs_started: int
+    runs_active: int
+    runs_succeeded: int
+    runs_failed: int
+    generations: int
+    tasks_executed: int
+    tasks_skipped: int
+    tasks_retried: int
+
+
+class _Counters:
+    __slots__ = tuple(EngineStatistics.__dataclass_fields__)
+
+    def __init__(self) -> None:
+        for name in self.__slots__:
+            setattr(self, name, 0)
+
+
+class _Run:
+    """The per-execution state of one `run()` call."""
+
+    __slots__ = ("generation", "params", "resources", "run_id", "state")
+
+    def __init__(
+        self, run_id: str, params: dict[str, Any], state: StateBackend, resources: ResourceScope
+    ) -> None:
+        self.run_id = run_id
+        self.params = params
+        self.state = state
+        self.resources = resources
+        self.generation = 0
+
+
+class Engine:
+    """Builds, solves and executes workflow graphs, following tail calls until a plain value."""
+
+    def __init__(
+        self,
+        solver: NativeSolver | None = None,
+        executor: LocalExecutor | None = None,
+        bus: MessageBus | None = None,
+        state_backend_factory: Callable[[str], StateBackend] | None = None,
+        system_resources: Mapping[str, float] | None = None,
+        connector: Connector | None = None,
+    ) -> None:
+        self.solver = solver or NativeSolver()
+        self.executor = executor or LocalExecutor()
+        self.bus = bus or MessageBus()
+        self.state_backend_factory = state_backend_factory or InMemoryStateBackend
+        self.resource_manager = ResourceManager(system_resources)
+        self.constraint_manager = ConstraintManager()
+        self.arg_resolver = ArgumentResolver()
+        self.constraint_resolver = ConstraintResolver()
+        self.connector = connector
+        self._connection = _ConnectionLease(connector, self.constraint_manager)
+        self._resources: dict[str, ResourceDefinition] = {}
+        self._counters = _Counters()
+
+    def register(self, definition: ResourceDefinition) -> None:
+        """Make a `@cs.resource` available to every run of this engine (replaces by name)."""
+        if not isinstance(definition, ResourceDefinition):
+            raise DefinitionError(f"register() needs a @cs.resource definition, got {definition!r}")
+        self._resources[definition.name] = definition
+
+    def statistics(self) -> EngineStatistics:
+        """A snapshot of the engine's lifetime counters."""
+        c = self._counters
+        return EngineStatistics(*(getattr(c, name) for name in c.__slots__))
+
+    async def run(self, target: LazyResult, params: Mapping[str, Any] | None = None) -> Any:
+        """Execute `target` (and each LazyResult it tail-calls) and return the final value."""
+        if not isinstance(target, LazyResult):
+            raise DefinitionError(
+                f"Engine.run() needs a LazyResult (the result of calling a task), "
+                f"got {type(target).__name__} {target!r}"
+            )
+        if params is not None and not isinstance(params, Mapping):
+            raise DefinitionError(f"Engine.run() params must be a mapping, got {params!r}")
+        run_id = f"run-{next(_run_ids)}"
+        params = dict(params or {})
+        c = self._counters
+        c.runs_started += 1
+        c.runs_active += 1
+        started = asyncio.get_running_loop().time()
+        self.bus.publish(ev.RunStarted(run_id, target.task.name, params))
+        resources = ResourceScope(self._resources)
+        run = _Run(run_id, params, self.state_backend_factory(run_id), resources)
+        try:
+            async with self._connection, resources:
+                result = await self._run_generations(target, run)
+        except BaseException as exc:
+            c.runs_failed += 1
+            self._finish(run, started, "failed", repr(exc))
+            raise
+        finally:
+            c.runs_active -= 1
+        c.runs_succeeded += 1
+        self._finish(run, started, "succeeded", None)
+        return result
+
+    def _finish(self, run: _Run, started: float, status: str, error: str | None) -> None:
+        if self.bus.wants(ev.RunFinished):
+            duration = asyncio.get_running_loop().time() - started
+            self.bus.publish(ev.RunFinished(run.run_id, status, duration, run.generation, error))
+
+    async def _run_generations(self, target: LazyResult, run: _Run) -> Any:
+        """The tail-call loop: the Python stack stays flat however deep the recursion goes."""
+        while True:
+            graph = build_graph(target)
+            plan = self.solver.resolve(graph)
+            await self._prepare(graph, run)
+            await self._execute(graph, plan, run)
+            run.generation += 1
+            self._counters.generations += 1
+            result = self._target_result(graph, run.state)
+            if not isinstance(result, LazyResult):
+                return result
+            target = result
+            run.state.clear()
+            await asyncio.sleep(0)  # let other runs and the loop breathe between generations
+
+    async def _prepare(self, graph: Graph, run: _Run) -> None:
+        """Check params and resources, and set up run-scoped resources, before any task runs."""
+        for node in graph.nodes:
+            if node.kind == "param":
+                self._bind_param(node, run)
+        needed = graph.required_resources()
+        run.resources.check(needed)
+        for name in needed:
+            if not run.resources.is_task_scoped(name):
+                await run.resources.get(name)
+
+    @staticmethod
+    def _bind_param(node: Node, run: _Run) -> None:
+        param: Param = node.spec
+        if param.name in run.params:
+            run.state.put_result(node.id, run.params[param.name])
+        elif not param.required:
+            run.state.put_result(node.id, param.default)
+        else:
+            raise DefinitionError(
+                f"Param {param.name!r} has no default and was not given: "
+                f"pass params={{{param.name!r}: ...}} to run()"
+            )
+
+    @staticmethod
+    def _target_result(graph: Graph, state: StateBackend) -> Any:
+        target = graph.target
+        reason = state.get_skip_reason(target.id)
+        if reason is not None:
+            raise TargetSkippedError(
+                f"the run's target task {target.name!r} was skipped ({reason}), so there is "
+                "no result"
+            )
+        return state.get_result(target.id)
+
+    async def _execute(self, graph: Graph, plan: list[list[Node]], run: _Run) -> None:
+        flow = FlowManager(graph)
+        for stage in plan:
+            ready = [node for node in stage if self._admit_or_skip(node, flow, run)]
+            if len(ready) == 1:
+                await self._run_node(ready[0], flow, run)
+            elif ready:
+                await _gather_or_cancel(self._run_node(node, flow, run) for node in ready)
+
+    def _admit_or_skip(self, node: Node, flow: FlowManager, run: _Run) -> bool:
+        reason = flow.should_skip(node, run.state)
+        if reason is None:
+            return node.kind != "param"  # params were bound in _prepare
+        flow.skip(node, reason, run.state)
+        self._counters.tasks_skipped += 1
+        if self.bus.wants(ev.TaskSkipped):
+            self.bus.publish(ev.TaskSkipped(run.run_id, node.name, node.id, reason))
+        return False
+
+    async def _run_node(self, node: Node, flow: FlowManager, run: _Run) -> None:
+        requirements = self.constraint_resolver.resolve(node, run.state)
+        permit = await self._admit(node, requirements, run)
+        try:
+            result = await self._invoke(node, run)
+        finally:
+            self._discharge(node, requirements, permit, run)
+        run.state.put_result(node.id, result)
+        flow.register_result(node, result)
+
+    async def _admit(self, node: Node, requirements: dict[str, float], run: _Run) -> Permit:
+        """Wait for constraints and system capacity; publish TaskBlocked when it must wait."""
+        if not requirements and not self.constraint_manager.active:
+            return ()
+
+        def blocked(reason: str) -> None:
+            self.bus.publish(ev.TaskBlocked(run.run_id, node.name, node.id, reason))
+
+        permit = await self.constraint_manager.acquire(node.name, blocked)
+        if requirements:
+            try:
+                await self.resource_manager.acquire(requirements, node.name, blocked)
+            except BaseException:
+                self.constraint_manager.release(permit)
+                raise
+            self.bus.publish(ev.ResourceAcquired(run.run_id, node.name, node.id, requirements))
+        return permit
+
+    def _discharge(
+        self, node: Node, requirements: dict[str, float], permit: Permit, run: _Run
+    ) -> None:
+        if requirements:
+            self.resource_manager.release(requirements)
+            self.bus.publish(ev.ResourceReleased(run.run_id, node.name, node.id, requirements))
+        if permit:
+            self.constraint_manager.release(permit)
+
+    async def _invoke(self, node: Node, run: _Run) -> Any:
+        """Call the node's task (once, or once per element for a map) with its resources."""
+        if not any(run.resources.is_task_scoped(name) for name in node.resources):
+            return await self._call(node, run, run.resources)
+        async with ResourceScope(self._resources, "task", run.resources) as scope:
+            return await self._call(node, run, scope)
+
+    async def _call(self, node: Node, run: _Run, scope: ResourceScope) -> Any:
+        values = {name: await scope.get(name) for name in node.resources}
+        task = node.spec.task
+        if node.kind == "map":
+            rows = self.arg_resolver.resolve_map(node, run.state, values)
+            calls = (self._attempt(node, run, task, (), row) for row in rows)
+            return await _gather_or_cancel(calls)
+        args, kwargs = self.arg_resolver.resolve(node, run.state, values)
+        return await self._attempt(node, run, task, args, kwargs)
+
+    async def _attempt(
+        self, node: Node, run: _Run, task: Any, args: tuple, kwargs: dict[str, Any]
+    ) -> Any:
+        """Execute with the node's retry policy; the last failure propagates unchanged."""
+        policy = node.spec.retry
+        attempts, delay = (policy.max_attempts, policy.delay) if policy else (1, 0.0)
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._execute_once(node, run, task, args, kwargs, attempt)
+            except Exception as exc:
+                if attempt == attempts:
+                    raise
+                self._counters.tasks_retried += 1
+                self.bus.publish(
+                    ev.TaskRetrying(run.run_id, node.name, node.id, attempt, delay, repr(exc))
+                )
+                await asyncio.sleep(delay)
+                delay *= policy.backoff  # type: ignore[union-attr]
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _execute_once(
+        self, node: Node, run: _Run, task: Any, args: tuple, kwargs: dict[str, Any], attempt: int
+    ) -> Any:
+        bus = self.bus
+        if not bus.wants(ev.TaskExecutionStarted) and not bus.wants(ev.TaskExecutionFinished):
+            result = await self.executor.execute(task, args, kwargs)
+            self._counters.tasks_executed += 1
+            return result
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        bus.publish(ev.TaskExecutionStarted(run.run_id, node.name, node.id, attempt))
+        try:
+            result = await self.executor.execute(task, args, kwargs)
+        except Exception as exc:
+            duration = loop.time() - started
+            bus.publish(
+                ev.TaskExecutionFinished(
+                    run.run_id, node.name, node.id, "failed", duration, repr(exc)
+                )
+            )
+            raise
+        self._counters.tasks_executed += 1
+        duration = loop.time() - started
+        bus.publish(ev.TaskExecutionFinished(run.run_id, node.name, node.id, "succeeded", duration))
+        return result
+
+
+async def _gather_or_cancel(coroutines: Iterable[Awaitable[Any]]) -> list[Any]:
+    """Like gather, but when one fails (or we are cancelled) the others are cancelled too."""
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+class _ConnectionLease:
+    """Connects the engine's own connector while at least one run is active.
+
+    Reference-counted so that one run finishing never disconnects the others; it also
+    mirrors retained constraint messages into the ConstraintManager while connected.
+    """
+
+    __slots__ = ("_connector", "_constraints", "_lock", "_subscription", "_users")
+
+    def __init__(self, connector: Connector | None, constraints: ConstraintManager) -> None:
+        self._connector = connector
+        self._constraints = constraints
+        self._users = 0
+        self._subscription: Subscription | None = None
+        self._lock = asyncio.Lock()
+
+    async def __aenter__(self) -> None:
+        if self._connector is None:
+            return
+        async with self._lock:
+            if self._users == 0:
+                await self._connector.connect()
+                self._subscription = await self._connector.subscribe(
+                    CONSTRAINT_TOPICS, self._on_constraint
+                )
+            self._users += 1
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._connector is None:
+            return
+        async with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                subscription, self._subscription = self._subscription, None
+                if subscription is not None:
+                    await subscription.unsubscribe()
+                await self._connector.disconnect()
+
+    async def _on_constraint(self, topic: str, payload: Any) -> None:
+        self._constraints.apply_message(topic, payload)

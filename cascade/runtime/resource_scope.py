@@ -1,0 +1,96 @@
+"""ResourceScope: sets up generator resources on demand and tears them down in reverse order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from contextlib import AsyncExitStack
+from types import TracebackType
+from typing import Any
+
+from cascade.errors import ResourceError, ResourceNotFoundError
+from cascade.spec.resource import ResourceDefinition
+
+
+class ResourceScope:
+    """The live resources of one `run()` (scope "run") or of one task execution (scope "task").
+
+    A task scope delegates run-scoped names to its parent, so they outlive the task.
+    Leaving the scope tears down everything it set up, last first, also on failure.
+    """
+
+    __slots__ = ("_definitions", "_parent", "_scope", "_stack", "_values")
+
+    def __init__(
+        self,
+        definitions: Mapping[str, ResourceDefinition],
+        scope: str = "run",
+        parent: ResourceScope | None = None,
+    ) -> None:
+        self._definitions = definitions
+        self._scope = scope
+        self._parent = parent
+        self._values: dict[str, Any] = {}
+        self._stack = AsyncExitStack()
+
+    async def __aenter__(self) -> ResourceScope:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._values.clear()
+        await self._stack.aclose()
+
+    def check(self, needed: Mapping[str, Iterable[str]]) -> None:
+        """Raise ResourceNotFoundError for the first name (-> task names) not registered."""
+        for name, tasks in needed.items():
+            if name not in self._definitions:
+                raise ResourceNotFoundError(
+                    f"resource {name!r} is required by task(s) {sorted(set(tasks))} but is not "
+                    f"registered: call engine.register() with a @cs.resource named {name!r}"
+                )
+
+    def is_task_scoped(self, name: str) -> bool:
+        """True when `name` must be set up per task execution."""
+        return self._definitions[name].scope == "task"
+
+    async def get(self, name: str) -> Any:
+        """The value of resource `name`, set up now if this scope does not hold it yet."""
+        if name in self._values:
+            return self._values[name]
+        definition = self._definitions[name]
+        if definition.scope == "run" and self._parent is not None:
+            return await self._parent.get(name)
+        if definition.scope == "task" and self._scope == "run":
+            raise ResourceError(
+                f"task-scoped resource {name!r} cannot be used by a run-scoped resource"
+            )
+        value = await self._setup(definition)
+        self._values[name] = value
+        return value
+
+    async def _setup(self, definition: ResourceDefinition) -> Any:
+        kwargs = {p: await self.get(r) for p, r in definition.dependencies.items()}
+        generator = definition.func(**kwargs)
+        try:
+            value = await anext(generator) if definition.is_async else next(generator)
+        except (StopIteration, StopAsyncIteration):
+            raise ResourceError(
+                f"resource {definition.name!r} did not yield a value: a @cs.resource function "
+                "must yield exactly once (set-up before the yield, teardown after it)"
+            ) from None
+        self._stack.push_async_callback(_teardown, definition, generator)
+        return value
+
+
+async def _teardown(definition: ResourceDefinition, generator: Any) -> None:
+    try:
+        await anext(generator) if definition.is_async else next(generator)
+    except (StopIteration, StopAsyncIteration):
+        return
+    raise ResourceError(
+        f"resource {definition.name!r} yielded more than once: it must yield exactly once"
+    )

@@ -1,0 +1,1 @@
+"""The declarative layer: what users write. Nothing here runs anything."""

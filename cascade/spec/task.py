@@ -1,0 +1,94 @@
+"""Task: a function whose calls are recorded as LazyResults instead of being run."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import numbers
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from cascade.errors import DefinitionError
+from cascade.spec.lazy import LazyResult, MappedLazyResult
+from cascade.spec.param import Param
+from cascade.spec.resource import injected_parameters
+
+
+class Task:
+    """A sync or async function turned into a workflow step; calling it returns a LazyResult."""
+
+    def __init__(self, func: Callable[..., Any], name: str | None = None) -> None:
+        if not callable(func):
+            raise DefinitionError(f"@task needs a function, got {func!r}")
+        functools.update_wrapper(self, func)
+        self.func = func
+        self.name = name or func.__name__
+        self.is_async = inspect.iscoroutinefunction(func)
+        self.signature = inspect.signature(func)
+        # Parameter name -> (position, resource name) for `param=cs.inject(...)` defaults.
+        names = list(self.signature.parameters)
+        self.injected = {p: (names.index(p), r) for p, r in injected_parameters(func).items()}
+
+    def __call__(self, *args: Any, **kwargs: Any) -> LazyResult:
+        self._check_binding(args, kwargs)
+        return LazyResult(self, args, kwargs)
+
+    def map(self, **iterables: Any) -> MappedLazyResult:
+        """Call the task once per position of the given iterables; the result is a list."""
+        self._check_binding((), iterables)
+        literal_lengths = {}
+        for key, values in iterables.items():
+            if isinstance(values, LazyResult):
+                continue
+            if not isinstance(values, Iterable) or isinstance(values, str | bytes):
+                raise DefinitionError(
+                    f"{self.name}.map(): {key}= must be an iterable or a LazyResult, got {values!r}"
+                )
+            iterables[key] = values = tuple(values)
+            literal_lengths[key] = len(values)
+        check_map_lengths(self.name, literal_lengths)
+        return MappedLazyResult(self, (), iterables)
+
+    def _check_binding(self, args: tuple, kwargs: dict[str, Any]) -> None:
+        try:
+            self.signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise DefinitionError(
+                f"task {self.name!r} cannot be called like this: {exc} "
+                f"(signature: {self.name}{self.signature})"
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"<Task {self.name}>"
+
+
+def check_map_lengths(name: str, lengths: dict[str, int]) -> None:
+    """Raise when the iterables of a `map()` call do not all have the same length."""
+    if len(set(lengths.values())) > 1:
+        described = ", ".join(f"{k}={n}" for k, n in lengths.items())
+        raise DefinitionError(f"{name}.map(): iterables have different lengths ({described})")
+
+
+def task(func: Callable[..., Any] | None = None, *, name: str | None = None) -> Any:
+    """Turn a function into a Task; use as `@cs.task` or `@cs.task(name=...)`."""
+    if func is None:
+        return lambda fn: Task(fn, name)
+    return Task(func, name)
+
+
+async def _sleep(seconds: float) -> float:
+    await asyncio.sleep(seconds)
+    return seconds
+
+
+_wait_task = Task(_sleep, name="wait")
+
+
+def wait(seconds: Any) -> LazyResult:
+    """A task that sleeps `seconds` (a number or a LazyResult) on the event loop's clock."""
+    if not isinstance(seconds, LazyResult | Param) and (
+        not isinstance(seconds, numbers.Real) or seconds < 0
+    ):
+        raise DefinitionError(f"wait() needs a non-negative number of seconds, got {seconds!r}")
+    return _wait_task(seconds)
