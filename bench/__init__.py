@@ -1,0 +1,1 @@
+"""bench: the harness that measures cascade (firefly workload, probes, runners, gate, report)."""

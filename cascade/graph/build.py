@@ -50,16 +50,20 @@ class _Builder:
     def _scan(self, lazy: LazyResult) -> None:
         consumer = self.graph.by_id[lazy._id]
         resources = set(_injected_defaults(lazy))
+        dynamic = set()
         for index, value in enumerate(lazy.args):
-            self._refs(value, consumer, str(index), resources)
+            if self._refs(value, consumer, str(index), resources):
+                dynamic.add(index)
         for key, value in lazy.kwargs.items():
-            self._refs(value, consumer, key, resources)
+            if self._refs(value, consumer, key, resources):
+                dynamic.add(key)
         if lazy.condition is not None:
             self._edge(lazy.condition, consumer, EdgeKind.CONDITION)
         for key, value in (lazy.constraints or {}).items():
             if isinstance(value, LazyResult):
                 self._edge(value, consumer, EdgeKind.CONSTRAINT, key)
         consumer.resources = frozenset(resources)
+        consumer.dynamic_args = frozenset(dynamic)
 
     def _edge(
         self,
@@ -73,7 +77,9 @@ class _Builder:
         source = self._node(spec)
         self.graph.add_edge(Edge(source, consumer, kind, arg, router, route_key))
 
-    def _refs(self, value: Any, consumer: Node, arg: str, resources: set[str]) -> None:
+    def _refs(self, value: Any, consumer: Node, arg: str, resources: set[str]) -> bool:
+        """Add the edges/resources found in one argument; True when it needs resolving."""
+        found = False
         stack = [value]
         while stack:
             item = stack.pop()
@@ -85,10 +91,22 @@ class _Builder:
                 self._router(item, consumer, arg)
             elif isinstance(item, list | tuple):
                 stack.extend(item)
+                continue
             elif isinstance(item, dict):
                 stack.extend(item.values())
+                continue
+            else:
+                continue
+            found = True
+        return found
 
     def _router(self, router: Router, consumer: Node, arg: str) -> None:
+        if not _is_node(router.selector):
+            # A literal selector is decided already: only its route is a (plain) dependency.
+            route = router.routes[router.selector]
+            if _is_node(route):
+                self._edge(route, consumer, EdgeKind.DATA, arg)
+            return
         if isinstance(router.selector, LazyResult | Param):
             self._edge(router.selector, consumer, EdgeKind.ROUTER, arg, router)
             self._routers.append((router, consumer))

@@ -26,6 +26,8 @@ class Node:
     kind: str
     spec: Any
     resources: frozenset[str] = frozenset()
+    # Positions/keywords of arguments holding references; the others are passed as they are.
+    dynamic_args: frozenset[int | str] = frozenset()
 
     def __repr__(self) -> str:
         return f"<Node {self.kind}:{self.name} #{self.id}>"

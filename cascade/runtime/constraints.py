@@ -223,6 +223,11 @@ class ConstraintManager:
             return
         self._by_topic[topic] = constraint.id
 
+    def forget_messages(self) -> None:
+        """Drop every constraint that a message set (e.g. when the connection closes)."""
+        for topic in list(self._by_topic):
+            self.apply_message(topic, None)
+
     def _first_block(self, applicable: Permit, now: float) -> Verdict:
         for constraint in applicable:
             verdict = self._handlers[constraint.type].check(constraint, now)

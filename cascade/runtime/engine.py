@@ -205,7 +205,11 @@ class Engine:
     def _admit_or_skip(self, node: Node, flow: FlowManager, run: _Run) -> bool:
         reason = flow.should_skip(node, run.state)
         if reason is None:
-            return node.kind != "param"  # params were bound in _prepare
+            if node.kind != "param":
+                return True
+            # Params were bound in _prepare; a param selector must still pick its route.
+            flow.register_result(node, run.state.get_result(node.id))
+            return False
         flow.skip(node, reason, run.state)
         self._counters.tasks_skipped += 1
         if self.bus.wants(ev.TaskSkipped):
@@ -214,11 +218,15 @@ class Engine:
 
     async def _run_node(self, node: Node, flow: FlowManager, run: _Run) -> None:
         requirements = self.constraint_resolver.resolve(node, run.state)
-        permit = await self._admit(node, requirements, run)
-        try:
-            result = await self._invoke(node, run)
-        finally:
-            self._discharge(node, requirements, permit, run)
+        if node.kind == "map":
+            # Each element is a task execution of its own: _call admits them one by one.
+            result = await self._invoke(node, run, requirements)
+        else:
+            permit = await self._admit(node, requirements, run)
+            try:
+                result = await self._invoke(node, run, requirements)
+            finally:
+                self._discharge(node, requirements, permit, run)
         run.state.put_result(node.id, result)
         flow.register_result(node, result)
 
@@ -249,22 +257,34 @@ class Engine:
         if permit:
             self.constraint_manager.release(permit)
 
-    async def _invoke(self, node: Node, run: _Run) -> Any:
+    async def _invoke(self, node: Node, run: _Run, requirements: dict[str, float]) -> Any:
         """Call the node's task (once, or once per element for a map) with its resources."""
         if not any(run.resources.is_task_scoped(name) for name in node.resources):
-            return await self._call(node, run, run.resources)
+            return await self._call(node, run, run.resources, requirements)
         async with ResourceScope(self._resources, "task", run.resources) as scope:
-            return await self._call(node, run, scope)
+            return await self._call(node, run, scope, requirements)
 
-    async def _call(self, node: Node, run: _Run, scope: ResourceScope) -> Any:
+    async def _call(
+        self, node: Node, run: _Run, scope: ResourceScope, requirements: dict[str, float]
+    ) -> Any:
         values = {name: await scope.get(name) for name in node.resources}
         task = node.spec.task
         if node.kind == "map":
             rows = self.arg_resolver.resolve_map(node, run.state, values)
-            calls = (self._attempt(node, run, task, (), row) for row in rows)
+            calls = (self._admitted_attempt(node, run, requirements, task, row) for row in rows)
             return await _gather_or_cancel(calls)
         args, kwargs = self.arg_resolver.resolve(node, run.state, values)
         return await self._attempt(node, run, task, args, kwargs)
+
+    async def _admitted_attempt(
+        self, node: Node, run: _Run, requirements: dict[str, float], task: Any, kwargs: dict
+    ) -> Any:
+        """One element of a map: admitted by constraints and capacity like a task call."""
+        permit = await self._admit(node, requirements, run)
+        try:
+            return await self._attempt(node, run, task, (), kwargs)
+        finally:
+            self._discharge(node, requirements, permit, run)
 
     async def _attempt(
         self, node: Node, run: _Run, task: Any, args: tuple, kwargs: dict[str, Any]
@@ -350,6 +370,8 @@ class _ConnectionLease:
                 self._subscription = await self._connector.subscribe(
                     CONSTRAINT_TOPICS, self._on_constraint
                 )
+                # Let the connector deliver retained constraints before any task is admitted.
+                await asyncio.sleep(0)
             self._users += 1
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -362,6 +384,8 @@ class _ConnectionLease:
                 if subscription is not None:
                     await subscription.unsubscribe()
                 await self._connector.disconnect()
+                # Unheard while disconnected, a clear would leave them stale; replay restores them.
+                self._constraints.forget_messages()
 
     async def _on_constraint(self, topic: str, payload: Any) -> None:
         self._constraints.apply_message(topic, payload)

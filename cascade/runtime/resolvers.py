@@ -23,8 +23,15 @@ class ArgumentResolver:
     ) -> tuple[tuple, dict[str, Any]]:
         """Return `(args, kwargs)` ready for the task function of `node`."""
         lazy: LazyResult = node.spec
-        args = tuple(_value(a, state, resources) for a in lazy.args)
-        kwargs = {k: _value(v, state, resources) for k, v in lazy.kwargs.items()}
+        dynamic = node.dynamic_args
+        args = lazy.args
+        kwargs = dict(lazy.kwargs)
+        if dynamic:
+            args = tuple(
+                _value(a, state, resources) if i in dynamic else a for i, a in enumerate(args)
+            )
+            for key in dynamic.intersection(kwargs):
+                kwargs[key] = _value(kwargs[key], state, resources)
         for param, (position, resource) in lazy.task.injected.items():
             if position >= len(args) and param not in kwargs:
                 kwargs[param] = resources[resource]
@@ -35,7 +42,11 @@ class ArgumentResolver:
     ) -> list[dict[str, Any]]:
         """Return one kwargs dict per element of a `map()` call's iterables."""
         lazy: LazyResult = node.spec
-        columns = {k: list(_value(v, state, resources)) for k, v in lazy.kwargs.items()}
+        dynamic = node.dynamic_args
+        columns = {
+            k: list(_value(v, state, resources) if k in dynamic else v)
+            for k, v in lazy.kwargs.items()
+        }
         check_map_lengths(node.name, {k: len(v) for k, v in columns.items()})
         extra = {p: resources[r] for p, (_, r) in lazy.task.injected.items() if p not in columns}
         rows = [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]

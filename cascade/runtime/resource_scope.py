@@ -45,13 +45,29 @@ class ResourceScope:
         await self._stack.aclose()
 
     def check(self, needed: Mapping[str, Iterable[str]]) -> None:
-        """Raise ResourceNotFoundError for the first name (-> task names) not registered."""
+        """Raise ResourceNotFoundError for the first name (-> task names) not registered.
+
+        The resources' own `inject` dependencies are checked too (ResourceError on a cycle).
+        """
         for name, tasks in needed.items():
             if name not in self._definitions:
                 raise ResourceNotFoundError(
                     f"resource {name!r} is required by task(s) {sorted(set(tasks))} but is not "
                     f"registered: call engine.register() with a @cs.resource named {name!r}"
                 )
+            self._check_dependencies(name, (name,))
+
+    def _check_dependencies(self, name: str, path: tuple[str, ...]) -> None:
+        for dependency in self._definitions[name].dependencies.values():
+            if dependency in path:
+                cycle = " -> ".join((*path[path.index(dependency) :], dependency))
+                raise ResourceError(f"resources depend on each other in a cycle: {cycle}")
+            if dependency not in self._definitions:
+                raise ResourceNotFoundError(
+                    f"resource {dependency!r} is required by resource {name!r} but is not "
+                    f"registered: call engine.register() with a @cs.resource named {dependency!r}"
+                )
+            self._check_dependencies(dependency, (*path, dependency))
 
     def is_task_scoped(self, name: str) -> bool:
         """True when `name` must be set up per task execution."""

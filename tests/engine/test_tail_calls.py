@@ -1,0 +1,62 @@
+"""Tail calls: a task returning a LazyResult continues the run without growing stack or memory."""
+
+import gc
+import sys
+
+import cascade as cs
+
+SAMPLE_AT = (1_000, 100_000)
+
+
+@cs.task
+def step(n: int, stop: int, samples: dict):
+    """One generation: record memory at the sample points, then tail-call the next one."""
+    if n in SAMPLE_AT:
+        gc.collect()
+        samples[n] = (sys.getallocatedblocks(), len(gc.get_objects()))
+    if n == stop:
+        return n
+    return step(n + 1, stop, samples)
+
+
+async def test_100k_generations_complete_in_flat_memory():
+    samples: dict[int, tuple[int, int]] = {}
+    engine = cs.Engine()
+    result = await engine.run(step(0, SAMPLE_AT[-1], samples))
+    assert result == SAMPLE_AT[-1]
+    assert engine.statistics().generations == SAMPLE_AT[-1] + 1
+    (blocks_1k, objects_1k), (blocks_100k, objects_100k) = samples[1_000], samples[100_000]
+    # 99,000 more generations may not keep anything: one retained object per generation
+    # would show up as 99,000 more blocks and objects.
+    assert blocks_100k - blocks_1k < 1_000, (blocks_1k, blocks_100k)
+    assert abs(objects_100k - objects_1k) < 100, (objects_1k, objects_100k)
+
+
+@cs.task
+def depth_probe(n: int, depths: list):
+    depths.append(len(_stack()))
+    return n if n == 0 else depth_probe(n - 1, depths)
+
+
+def _stack() -> list:
+    frame, frames = sys._getframe(), []
+    while frame is not None:
+        frames.append(frame)
+        frame = frame.f_back
+    return frames
+
+
+async def test_the_python_stack_does_not_grow_across_generations():
+    depths: list[int] = []
+    await cs.Engine().run(depth_probe(50, depths))
+    assert len(depths) == 51
+    assert max(depths) == min(depths)
+
+
+@cs.task
+def accumulate(n: int, total: int = 0):
+    return total if n == 0 else accumulate(n - 1, total + n)
+
+
+def test_tail_call_result_is_the_last_generations_value():
+    assert cs.run(accumulate(100)) == 5050
