@@ -352,19 +352,27 @@ class _ConnectionLease:
     mirrors retained constraint messages into the ConstraintManager while connected.
     """
 
-    __slots__ = ("_connector", "_constraints", "_lock", "_subscription", "_users")
+    __slots__ = ("_connector", "_constraints", "_lock", "_loop", "_subscription", "_users")
 
     def __init__(self, connector: Connector | None, constraints: ConstraintManager) -> None:
         self._connector = connector
         self._constraints = constraints
         self._users = 0
         self._subscription: Subscription | None = None
-        self._lock = asyncio.Lock()
+        self._lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _lock_here(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._loop is not loop:
+            # An asyncio.Lock belongs to one loop; a later cs.run() brings a new loop.
+            self._lock, self._loop = asyncio.Lock(), loop
+        return self._lock
 
     async def __aenter__(self) -> None:
         if self._connector is None:
             return
-        async with self._lock:
+        async with self._lock_here():
             if self._users == 0:
                 await self._connector.connect()
                 self._subscription = await self._connector.subscribe(
@@ -377,7 +385,7 @@ class _ConnectionLease:
     async def __aexit__(self, *exc_info: object) -> None:
         if self._connector is None:
             return
-        async with self._lock:
+        async with self._lock_here():
             self._users -= 1
             if self._users == 0:
                 subscription, self._subscription = self._subscription, None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from contextlib import AsyncExitStack
 from types import TracebackType
@@ -9,6 +10,8 @@ from typing import Any
 
 from cascade.errors import ResourceError, ResourceNotFoundError
 from cascade.spec.resource import ResourceDefinition
+
+log = logging.getLogger("cascade.resources")
 
 
 class ResourceScope:
@@ -42,7 +45,13 @@ class ResourceScope:
         tb: TracebackType | None,
     ) -> None:
         self._values.clear()
-        await self._stack.aclose()
+        try:
+            await self._stack.aclose()
+        except Exception:
+            if exc is None:
+                raise
+            # The run already fails with `exc`; a teardown error must not replace it.
+            log.exception("resource teardown failed while handling %r", exc)
 
     def check(self, needed: Mapping[str, Iterable[str]]) -> None:
         """Raise ResourceNotFoundError for the first name (-> task names) not registered.

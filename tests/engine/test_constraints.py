@@ -534,3 +534,19 @@ async def test_constraints_set_in_code_survive_the_connection_closing(broker):
 
     await engine.run(quick())
     assert engine.constraint_manager.constraints() == (pause("never_called"),)
+
+
+def test_one_engine_with_a_connector_serves_runs_in_two_event_loops():
+    engine = cs.Engine(connector=LocalBusConnector(LocalBroker()))
+
+    @cs.task
+    async def ident(i: int) -> int:
+        return i
+
+    async def three_runs() -> list[int]:
+        return await asyncio.gather(*(engine.run(ident(i)) for i in range(3)))
+
+    # Contended lease lock in both loops: an asyncio.Lock bound to the first must not leak.
+    assert asyncio.run(three_runs()) == [0, 1, 2]
+    assert asyncio.run(three_runs()) == [0, 1, 2]
+    assert not engine.connector.is_connected

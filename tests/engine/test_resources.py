@@ -540,3 +540,28 @@ async def test_a_connector_handed_in_as_a_resource_is_never_disconnected_by_the_
     await asyncio.sleep(0)
     assert received == ["quick", "slow"]
     await broker.aclose()
+
+
+@cs.resource(name="fragile")
+def fragile():
+    yield "fragile"
+    raise OSError("teardown broke")
+
+
+@cs.task
+def boom(value=cs.inject("fragile")):
+    raise ValueError("the task's own error")
+
+
+async def test_a_teardown_error_does_not_replace_the_failing_tasks_error(caplog):
+    engine = engine_with(fragile)
+    with pytest.raises(ValueError, match="the task's own error"):
+        await engine.run(boom())
+    assert "resource teardown failed" in caplog.text
+    assert "teardown broke" in caplog.text
+
+
+async def test_a_teardown_error_after_a_successful_run_fails_the_run():
+    engine = engine_with(fragile)
+    with pytest.raises(OSError, match="teardown broke"):
+        await engine.run(echo(cs.inject("fragile")))
