@@ -121,7 +121,8 @@ class Engine:
         c.runs_started += 1
         c.runs_active += 1
         started = asyncio.get_running_loop().time()
-        self.bus.publish(ev.RunStarted(run_id, target.task.name, params))
+        if self.bus.wants(ev.RunStarted):
+            self.bus.publish(ev.RunStarted(run_id, target.task.name, params))
         resources = ResourceScope(self._resources)
         run = _Run(run_id, params, self.state_backend_factory(run_id), resources)
         try:
@@ -129,15 +130,17 @@ class Engine:
                 result = await self._run_generations(target, run)
         except BaseException as exc:
             c.runs_failed += 1
-            self._finish(run, started, "failed", repr(exc))
+            self._publish_run_finished(run, started, "failed", repr(exc))
             raise
         finally:
             c.runs_active -= 1
         c.runs_succeeded += 1
-        self._finish(run, started, "succeeded", None)
+        self._publish_run_finished(run, started, "succeeded", None)
         return result
 
-    def _finish(self, run: _Run, started: float, status: str, error: str | None) -> None:
+    def _publish_run_finished(
+        self, run: _Run, started: float, status: str, error: str | None
+    ) -> None:
         if self.bus.wants(ev.RunFinished):
             duration = asyncio.get_running_loop().time() - started
             self.bus.publish(ev.RunFinished(run.run_id, status, duration, run.generation, error))
@@ -218,15 +221,7 @@ class Engine:
 
     async def _run_node(self, node: Node, flow: FlowManager, run: _Run) -> None:
         requirements = self.constraint_resolver.resolve(node, run.state)
-        if node.kind == "map":
-            # Each element is a task execution of its own: _call admits them one by one.
-            result = await self._invoke(node, run, requirements)
-        else:
-            permit = await self._admit(node, requirements, run)
-            try:
-                result = await self._invoke(node, run, requirements)
-            finally:
-                self._discharge(node, requirements, permit, run)
+        result = await self._invoke(node, run, requirements)
         run.state.put_result(node.id, result)
         flow.register_result(node, result)
 
@@ -268,33 +263,31 @@ class Engine:
         self, node: Node, run: _Run, scope: ResourceScope, requirements: dict[str, float]
     ) -> Any:
         values = {name: await scope.get(name) for name in node.resources}
-        task = node.spec.task
         if node.kind == "map":
+            # Each element is a task execution of its own, admitted one by one.
             rows = self.arg_resolver.resolve_map(node, run.state, values)
-            calls = (self._admitted_attempt(node, run, requirements, task, row) for row in rows)
+            calls = (self._admitted(node, run, requirements, (), row) for row in rows)
             return await _gather_or_cancel(calls)
         args, kwargs = self.arg_resolver.resolve(node, run.state, values)
-        return await self._attempt(node, run, task, args, kwargs)
+        return await self._admitted(node, run, requirements, args, kwargs)
 
-    async def _admitted_attempt(
-        self, node: Node, run: _Run, requirements: dict[str, float], task: Any, kwargs: dict
+    async def _admitted(
+        self, node: Node, run: _Run, requirements: dict[str, float], args: tuple, kwargs: dict
     ) -> Any:
-        """One element of a map: admitted by constraints and capacity like a task call."""
+        """One task execution, admitted by constraints and system capacity first."""
         permit = await self._admit(node, requirements, run)
         try:
-            return await self._attempt(node, run, task, (), kwargs)
+            return await self._attempt(node, run, args, kwargs)
         finally:
             self._discharge(node, requirements, permit, run)
 
-    async def _attempt(
-        self, node: Node, run: _Run, task: Any, args: tuple, kwargs: dict[str, Any]
-    ) -> Any:
+    async def _attempt(self, node: Node, run: _Run, args: tuple, kwargs: dict[str, Any]) -> Any:
         """Execute with the node's retry policy; the last failure propagates unchanged."""
         policy = node.spec.retry
         attempts, delay = (policy.max_attempts, policy.delay) if policy else (1, 0.0)
         for attempt in range(1, attempts + 1):
             try:
-                return await self._execute_once(node, run, task, args, kwargs, attempt)
+                return await self._execute_once(node, run, args, kwargs, attempt)
             except Exception as exc:
                 if attempt == attempts:
                     raise
@@ -307,30 +300,32 @@ class Engine:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _execute_once(
-        self, node: Node, run: _Run, task: Any, args: tuple, kwargs: dict[str, Any], attempt: int
+        self, node: Node, run: _Run, args: tuple, kwargs: dict[str, Any], attempt: int
     ) -> Any:
+        """One attempt; its events are built only when someone listens for them."""
         bus = self.bus
-        if not bus.wants(ev.TaskExecutionStarted) and not bus.wants(ev.TaskExecutionFinished):
-            result = await self.executor.execute(task, args, kwargs)
-            self._counters.tasks_executed += 1
-            return result
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        bus.publish(ev.TaskExecutionStarted(run.run_id, node.name, node.id, attempt))
+        observed = bus.wants(ev.TaskExecutionStarted) or bus.wants(ev.TaskExecutionFinished)
+        started = asyncio.get_running_loop().time() if observed else 0.0
+        if observed:
+            bus.publish(ev.TaskExecutionStarted(run.run_id, node.name, node.id, attempt))
         try:
-            result = await self.executor.execute(task, args, kwargs)
+            result = await self.executor.execute(node.spec.task, args, kwargs)
         except Exception as exc:
-            duration = loop.time() - started
-            bus.publish(
-                ev.TaskExecutionFinished(
-                    run.run_id, node.name, node.id, "failed", duration, repr(exc)
-                )
-            )
+            if observed:
+                self._publish_task_finished(node, run, started, "failed", repr(exc))
             raise
         self._counters.tasks_executed += 1
-        duration = loop.time() - started
-        bus.publish(ev.TaskExecutionFinished(run.run_id, node.name, node.id, "succeeded", duration))
+        if observed:
+            self._publish_task_finished(node, run, started, "succeeded", None)
         return result
+
+    def _publish_task_finished(
+        self, node: Node, run: _Run, started: float, status: str, error: str | None
+    ) -> None:
+        duration = asyncio.get_running_loop().time() - started
+        self.bus.publish(
+            ev.TaskExecutionFinished(run.run_id, node.name, node.id, status, duration, error)
+        )
 
 
 async def _gather_or_cancel(coroutines: Iterable[Awaitable[Any]]) -> list[Any]:
