@@ -2,13 +2,8 @@
 
 from cascade.connectors.base import Connector, Subscription, is_empty_payload
 from cascade.connectors.direct import DirectChannel
-from cascade.connectors.local import (
-    BrokerStatistics,
-    LocalBroker,
-    LocalBusConnector,
-    topic_matches,
-    validate_topic_filter,
-)
+from cascade.connectors.local import BrokerStatistics, LocalBroker, LocalBusConnector
+from cascade.connectors.topics import topic_matches, validate_topic_filter
 
 __all__ = [
     "BrokerStatistics",

@@ -4,67 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 from cascade.connectors.base import MessageCallback, Subscription, is_empty_payload
+from cascade.connectors.topics import (
+    is_wildcard,
+    levels_match,
+    validate_topic,
+    validate_topic_filter,
+)
 
 _log = logging.getLogger("cascade.connectors.local")
 
 _NOT_CONNECTED = "LocalBusConnector is not connected: call 'await connector.connect()' first"
-
-
-# --- topic rules -------------------------------------------------------------------------------
-
-
-def validate_topic_filter(topic_filter: str) -> None:
-    """Raise ``ValueError`` naming the filter and the broken rule if it is not a valid filter."""
-    if not topic_filter:
-        raise ValueError("invalid topic filter '': a topic filter must not be empty")
-    levels = topic_filter.split("/")
-    for index, level in enumerate(levels):
-        if level not in ("+", "#") and ("+" in level or "#" in level):
-            _bad_filter(topic_filter, "'+' and '#' must occupy a whole level")
-        if level == "#" and index != len(levels) - 1:
-            _bad_filter(topic_filter, "'#' must be the last level")
-
-
-def _bad_filter(topic_filter: str, rule: str) -> NoReturn:
-    raise ValueError(f"invalid topic filter '{topic_filter}': {rule}")
-
-
-def _validate_topic(topic: str) -> None:
-    """Raise ``ValueError`` unless ``topic`` is a concrete topic one may publish to."""
-    if not topic:
-        raise ValueError("invalid topic '': a topic must not be empty")
-    if "+" in topic or "#" in topic:
-        raise ValueError(f"invalid topic '{topic}': wildcards are only allowed in subscriptions")
-
-
-def topic_matches(topic_filter: str, topic: str) -> bool:
-    """Tell whether ``topic`` matches ``topic_filter`` under MQTT's ``+`` / ``#`` rules.
-
-    The filter is validated (``ValueError`` if invalid); the topic is compared literally.
-    """
-    validate_topic_filter(topic_filter)
-    return _levels_match(topic_filter.split("/"), topic.split("/"))
-
-
-def _levels_match(filter_levels: Sequence[str], topic_levels: Sequence[str]) -> bool:
-    for index, level in enumerate(filter_levels):
-        if level == "#":
-            # '#' also matches the parent level itself: 'a/#' matches 'a'.
-            return True
-        if index >= len(topic_levels):
-            return False
-        if level != "+" and level != topic_levels[index]:
-            return False
-    return len(filter_levels) == len(topic_levels)
-
-
-def _is_wildcard(topic_filter: str) -> bool:
-    return "+" in topic_filter or "#" in topic_filter
 
 
 # --- broker --------------------------------------------------------------------------------------
@@ -193,7 +147,7 @@ class LocalBroker:
         With ``retain=True`` the payload is kept for future subscribers of the topic,
         and an empty payload (see ``is_empty_payload``) clears the retained one instead.
         """
-        _validate_topic(topic)
+        validate_topic(topic)
         if retain:
             self._retain(topic, payload)
         targets = self._matching(topic)
@@ -241,7 +195,7 @@ class LocalBroker:
         targets = list(self._exact.get(topic, ()))
         if self._wildcard:
             levels = topic.split("/")
-            targets.extend(s for s in self._wildcard if _levels_match(s.levels, levels))
+            targets.extend(s for s in self._wildcard if levels_match(s.levels, levels))
         return targets
 
     def _count_publish(self, routed: int) -> None:
@@ -252,18 +206,18 @@ class LocalBroker:
 
     def _replay_retained(self, subscription: _LocalSubscription) -> None:
         for topic, payload in self._retained.items():
-            if _levels_match(subscription.levels, topic.split("/")):
+            if levels_match(subscription.levels, topic.split("/")):
                 subscription.enqueue(topic, payload)
                 self._counters.routed += 1
 
     def _add(self, subscription: _LocalSubscription) -> None:
-        if _is_wildcard(subscription.topic_filter):
+        if is_wildcard(subscription.topic_filter):
             self._wildcard.append(subscription)
         else:
             self._exact.setdefault(subscription.topic_filter, []).append(subscription)
 
     def _remove(self, subscription: _LocalSubscription) -> None:
-        if _is_wildcard(subscription.topic_filter):
+        if is_wildcard(subscription.topic_filter):
             self._wildcard.remove(subscription)
             return
         bucket = self._exact[subscription.topic_filter]
