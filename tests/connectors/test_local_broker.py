@@ -32,13 +32,6 @@ class Recorder:
         return [payload for _, payload in self.messages]
 
 
-@pytest.fixture
-async def broker():
-    broker = LocalBroker()
-    yield broker
-    await broker.aclose()
-
-
 async def test_exact_subscription_receives_only_its_topic(broker):
     recorder = Recorder()
     subscription = await broker.subscribe("plant/line1", recorder)

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from cascade.connectors import Connector, LocalBroker, LocalBusConnector, Subscription
+from cascade.connectors import Connector, LocalBusConnector, Subscription
 
 NOT_CONNECTED = "LocalBusConnector is not connected: call 'await connector.connect()' first"
 
@@ -33,13 +33,6 @@ async def settle() -> None:
     """Give every ready worker a few turns of the loop."""
     for _ in range(10):
         await asyncio.sleep(0)
-
-
-@pytest.fixture
-async def broker():
-    broker = LocalBroker()
-    yield broker
-    await broker.aclose()
 
 
 async def test_connector_satisfies_the_protocol(broker):

@@ -382,13 +382,6 @@ TOPIC = "cascade/constraints/pause-x"
 
 
 @pytest.fixture
-async def broker():
-    broker = LocalBroker()
-    yield broker
-    await broker.aclose()
-
-
-@pytest.fixture
 async def control(broker):
     connector = LocalBusConnector(broker)
     await connector.connect()
