@@ -83,7 +83,7 @@ class _Builder:
         stack = [value]
         while stack:
             item = stack.pop()
-            if isinstance(item, LazyResult | Param):
+            if _is_node(item):
                 self._edge(item, consumer, EdgeKind.DATA, arg)
             elif isinstance(item, Inject):
                 resources.add(item.name)
@@ -107,11 +107,10 @@ class _Builder:
             if _is_node(route):
                 self._edge(route, consumer, EdgeKind.DATA, arg)
             return
-        if isinstance(router.selector, LazyResult | Param):
-            self._edge(router.selector, consumer, EdgeKind.ROUTER, arg, router)
-            self._routers.append((router, consumer))
+        self._edge(router.selector, consumer, EdgeKind.ROUTER, arg, router)
+        self._routers.append((router, consumer))
         for key, route in router.routes.items():
-            if isinstance(route, LazyResult | Param):
+            if _is_node(route):
                 self._edge(route, consumer, EdgeKind.DATA, arg, router, key)
 
     def _gate_routes(self, router: Router, consumer: Node) -> None:
