@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 import cascade as cs
 
@@ -55,7 +56,7 @@ async def _raw(agents: int, generations: int) -> None:
     await asyncio.gather(*(agent() for _ in range(agents)))
 
 
-LAYOUTS: dict[str, Callable[[int, int], Awaitable[None]]] = {
+LAYOUTS: dict[str, Callable[[int, int], Coroutine[Any, Any, None]]] = {
     "per_agent": _per_agent,
     "shared": _shared,
     "raw": _raw,

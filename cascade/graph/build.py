@@ -50,7 +50,7 @@ class _Builder:
     def _scan(self, lazy: LazyResult) -> None:
         consumer = self.graph.by_id[lazy._id]
         resources = set(_injected_defaults(lazy))
-        dynamic = set()
+        dynamic: set[int | str] = set()
         for index, value in enumerate(lazy.args):
             if self._refs(value, consumer, str(index), resources):
                 dynamic.add(index)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from cascade.connectors.base import Connector, Subscription
@@ -47,12 +47,18 @@ class EngineStatistics:
     tasks_retried: int
 
 
+@dataclass(slots=True)
 class _Counters:
-    __slots__ = tuple(EngineStatistics.__dataclass_fields__)
+    """The mutable twin of EngineStatistics (same fields, same order)."""
 
-    def __init__(self) -> None:
-        for name in self.__slots__:
-            setattr(self, name, 0)
+    runs_started: int = 0
+    runs_active: int = 0
+    runs_succeeded: int = 0
+    runs_failed: int = 0
+    generations: int = 0
+    tasks_executed: int = 0
+    tasks_skipped: int = 0
+    tasks_retried: int = 0
 
 
 class _Run:
@@ -103,8 +109,7 @@ class Engine:
 
     def statistics(self) -> EngineStatistics:
         """A snapshot of the engine's lifetime counters."""
-        c = self._counters
-        return EngineStatistics(*(getattr(c, name) for name in c.__slots__))
+        return EngineStatistics(**asdict(self._counters))
 
     async def run(self, target: LazyResult, params: Mapping[str, Any] | None = None) -> Any:
         """Execute `target` (and each LazyResult it tail-calls) and return the final value."""
@@ -296,7 +301,7 @@ class Engine:
                     ev.TaskRetrying(run.run_id, node.name, node.id, attempt, delay, repr(exc))
                 )
                 await asyncio.sleep(delay)
-                delay *= policy.backoff  # type: ignore[union-attr]
+                delay *= policy.backoff
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _execute_once(

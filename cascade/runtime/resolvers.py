@@ -30,8 +30,9 @@ class ArgumentResolver:
             args = tuple(
                 _value(a, state, resources) if i in dynamic else a for i, a in enumerate(args)
             )
-            for key in dynamic.intersection(kwargs):
-                kwargs[key] = _value(kwargs[key], state, resources)
+            for key, value in kwargs.items():
+                if key in dynamic:
+                    kwargs[key] = _value(value, state, resources)
         for param, (position, resource) in lazy.task.injected.items():
             if position >= len(args) and param not in kwargs:
                 kwargs[param] = resources[resource]

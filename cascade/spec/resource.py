@@ -64,4 +64,4 @@ def _define(func: Callable[..., Any], name: str, scope: str) -> ResourceDefiniti
             f"resource {name!r} must be a generator function: set up, `yield` the value, "
             "then tear down"
         )
-    return ResourceDefinition(func, name, scope, injected_parameters(func), is_async)  # type: ignore[arg-type]
+    return ResourceDefinition(func, name, scope, injected_parameters(func), is_async)

@@ -355,3 +355,12 @@ async def test_runs_active_counts_the_runs_in_progress():
     await engine.run(probe())
     assert seen == [1]
     assert engine.statistics().runs_active == 0
+
+
+def test_statistics_fields_mirror_the_engine_counters():
+    import dataclasses
+
+    from cascade.runtime.engine import _Counters
+
+    stats = [f.name for f in dataclasses.fields(cs.EngineStatistics)]
+    assert stats == [f.name for f in dataclasses.fields(_Counters)]
