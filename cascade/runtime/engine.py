@@ -41,6 +41,7 @@ class EngineStatistics:
     runs_active: int
     runs_succeeded: int
     runs_failed: int
+    runs_cancelled: int
     generations: int
     tasks_executed: int
     tasks_skipped: int
@@ -55,6 +56,7 @@ class _Counters:
     runs_active: int = 0
     runs_succeeded: int = 0
     runs_failed: int = 0
+    runs_cancelled: int = 0
     generations: int = 0
     tasks_executed: int = 0
     tasks_skipped: int = 0
@@ -133,6 +135,10 @@ class Engine:
         try:
             async with self._connection, resources:
                 result = await self._run_generations(target, run)
+        except asyncio.CancelledError:
+            c.runs_cancelled += 1
+            self._publish_run_finished(run, started, "cancelled", None)
+            raise
         except BaseException as exc:
             c.runs_failed += 1
             self._publish_run_finished(run, started, "failed", repr(exc))

@@ -24,7 +24,7 @@ class RunStarted(Event):
 
 @dataclass(frozen=True, slots=True)
 class RunFinished(Event):
-    """A `run()` ended; `status` is "succeeded" or "failed" (then `error` is its repr)."""
+    """A `run()` ended: "succeeded", "cancelled" or "failed" (then `error` is its repr)."""
 
     status: str
     duration: float

@@ -296,7 +296,7 @@ async def test_a_false_condition_publishes_task_skipped():
 
 async def test_statistics_count_runs_generations_and_tasks():
     engine = cs.Engine()
-    assert engine.statistics() == cs.EngineStatistics(0, 0, 0, 0, 0, 0, 0, 0)
+    assert engine.statistics() == cs.EngineStatistics(0, 0, 0, 0, 0, 0, 0, 0, 0)
     attempts = []
 
     @cs.task
@@ -327,6 +327,7 @@ async def test_statistics_count_runs_generations_and_tasks():
         runs_active=0,
         runs_succeeded=4,
         runs_failed=1,
+        runs_cancelled=0,
         generations=6,
         tasks_executed=9,
         tasks_skipped=2,
@@ -364,3 +365,4 @@ def test_statistics_fields_mirror_the_engine_counters():
 
     stats = [f.name for f in dataclasses.fields(cs.EngineStatistics)]
     assert stats == [f.name for f in dataclasses.fields(_Counters)]
+

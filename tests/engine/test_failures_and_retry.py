@@ -155,7 +155,9 @@ async def test_cancelling_a_run_cancels_its_running_tasks():
     with pytest.raises(asyncio.CancelledError):
         await run
     assert sorted(log) == [1, 2]
-    assert [e.status for e in finished] == ["failed"]
+    assert [e.status for e in finished] == ["cancelled"]
+    stats = engine.statistics()
+    assert (stats.runs_cancelled, stats.runs_failed, stats.runs_active) == (1, 0, 0)
     assert engine.statistics().runs_active == 0
 
 
