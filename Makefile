@@ -4,7 +4,13 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup test lint format bench clean
+# `make bench MODES="shared raw" AGENTS=900 DURATION=20`, `make demo MODE=per_agent AGENTS=900`
+MODES    ?= per_agent shared raw
+AGENTS   ?= 400
+DURATION ?= 10
+MODE     ?= shared
+
+.PHONY: setup test lint format bench demo clean
 
 setup: $(STAMP)
 
@@ -28,7 +34,12 @@ format: $(STAMP)
 	$(PY) -m ruff check --fix .
 
 bench: $(STAMP)
-	$(PY) -m bench
+	@for mode in $(MODES); do \
+		$(PY) -m bench run --mode $$mode --agents $(AGENTS) --duration $(DURATION) || exit $$?; \
+	done
+
+demo: $(STAMP)
+	$(PY) -m bench demo --mode $(MODE) --agents $(AGENTS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

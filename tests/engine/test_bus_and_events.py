@@ -365,4 +365,3 @@ def test_statistics_fields_mirror_the_engine_counters():
 
     stats = [f.name for f in dataclasses.fields(cs.EngineStatistics)]
     assert stats == [f.name for f in dataclasses.fields(_Counters)]
-

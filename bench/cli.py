@@ -1,0 +1,108 @@
+"""The `python -m bench` command line: one typer command per module in bench/commands."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bench.commands.demo import demo_command
+from bench.commands.run import RunOptions, run_command
+from bench.errors import BenchError
+from bench.loops import CLOCKS, LOOPS
+from bench.workload import MODES
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Benchmark the cascade engine with the firefly workload.",
+)
+
+_Mode = Annotated[str, typer.Option(help=f"How agents are carried: {', '.join(MODES)}.")]
+_Agents = Annotated[
+    int | None, typer.Option(help="Number of agents, a square (default 2500 = 50x50).")
+]
+_Side = Annotated[int | None, typer.Option(help="Grid side instead of --agents (side² agents).")]
+_Period = Annotated[float, typer.Option(help="Oscillator period, seconds.")]
+_Nudge = Annotated[float, typer.Option(help="Phase jump per neighbour flash, seconds; 0 = none.")]
+_Duration = Annotated[float, typer.Option(help="Run length after setup, seconds of the clock.")]
+_Seed = Annotated[int, typer.Option(help="Seed for initial phases and jitters.")]
+_Clock = Annotated[str, typer.Option(help=f"Clock: {', '.join(CLOCKS)} (virtual = fast-forward).")]
+_Loop = Annotated[str, typer.Option(help=f"Event loop: {', '.join(LOOPS)}.")]
+_Lag = Annotated[float, typer.Option(help="Loop-lag probe interval, seconds.")]
+
+
+def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Show a BenchError as one line on stderr, exit status 2, no traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except BenchError as error:
+            print(f"error: {error}", file=sys.stderr)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+@app.command()
+@_user_errors
+def run(
+    ctx: typer.Context,
+    mode: _Mode = "shared",
+    agents: _Agents = None,
+    grid_side: _Side = None,
+    period: _Period = 5.0,
+    nudge: _Nudge = 0.2,
+    duration: _Duration = 20.0,
+    seed: _Seed = 1,
+    clock: _Clock = "real",
+    loop: _Loop = "asyncio",
+    lag_interval: _Lag = 0.010,
+    tracemalloc: Annotated[
+        bool, typer.Option(help="Also trace Python allocations (distorts timing).")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Result file (default results/runs/<time>-<mode>-...).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar or table.")] = False,
+) -> None:
+    """Run the firefly workload in one mode and write one JSON result."""
+    options = RunOptions(
+        mode, agents, grid_side, period, nudge, duration, seed, clock, loop, lag_interval,
+        tracemalloc, out, quiet,
+    )  # fmt: skip
+    raise typer.Exit(run_command(options, ctx.obj))  # ctx.obj: main()'s argv, for meta.command
+
+
+@app.command()
+@_user_errors
+def demo(
+    mode: _Mode = "shared",
+    agents: _Agents = None,
+    grid_side: _Side = None,
+    period: _Period = 5.0,
+    nudge: _Nudge = 0.2,
+    duration: _Duration = 60.0,
+    seed: _Seed = 1,
+    loop: _Loop = "asyncio",
+) -> None:
+    """Show the live grid of flashes in this terminal (q or Ctrl-C quits)."""
+    options = RunOptions(mode, agents, grid_side, period, nudge, duration, seed, "real", loop)
+    raise typer.Exit(demo_command(options))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit status (2 = bad input, 130 = interrupted)."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app(args=argv, prog_name="python -m bench", obj=argv)
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else 1
+    return 0

@@ -1,0 +1,169 @@
+"""`python -m bench run`: one firefly run of one mode, written as a result document."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from bench.errors import BenchError
+from bench.loops import check_loop
+from bench.result_file import check_writable, write_json_atomic
+from bench.runner import RunSpec, execute
+from bench.summary import summary_rows
+from bench.workload import get_mode, make_config
+
+RUNS_DIR = Path("results/runs")
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """The command line of `bench run`, before it is checked."""
+
+    mode: str = "shared"
+    agents: int | None = None
+    grid_side: int | None = None
+    period: float = 5.0
+    nudge: float = 0.2
+    duration: float = 20.0
+    seed: int = 1
+    clock: str = "real"
+    loop: str = "asyncio"
+    lag_interval: float = 0.010
+    trace_python: bool = False
+    out: Path | None = None
+    quiet: bool = False
+
+
+def build_spec(options: RunOptions) -> RunSpec:
+    """Check every option (BenchError on the first bad one) and build the run's spec."""
+    get_mode(options.mode)
+    check_loop(options.loop, options.clock)
+    if not options.lag_interval > 0:
+        raise BenchError(f"--lag-interval must be > 0 seconds, got {options.lag_interval}")
+    config = make_config(
+        agents=options.agents,
+        grid_side=options.grid_side,
+        period=options.period,
+        nudge=options.nudge,
+        duration=options.duration,
+        seed=options.seed,
+    )
+    return RunSpec(
+        options.mode,
+        config,
+        clock=options.clock,
+        loop=options.loop,
+        lag_interval=options.lag_interval,
+        trace_python=options.trace_python,
+    )
+
+
+def default_out(spec: RunSpec) -> Path:
+    """results/runs/<UTC time>-<mode>-<agents>.json"""
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return RUNS_DIR / f"{stamp}-{spec.mode}-{spec.config.agents}-{spec.clock}.json"
+
+
+def run_command(options: RunOptions, argv: list[str] | None = None) -> int:
+    """Validate, run with a progress bar, print the summary, write the result; 0 or 130."""
+    spec = build_spec(options)
+    out = options.out or default_out(spec)
+    check_writable(out)
+    console = Console(stderr=True, quiet=options.quiet)
+    reporter = _ProgressReporter(console, spec) if console.is_terminal else _LineReporter(console)
+    with reporter:
+        document = execute(spec, reporter, argv)
+    write_json_atomic(out, document)
+    Console(quiet=options.quiet).print(summary_table(document))
+    state = "INTERRUPTED, partial result" if document["interrupted"] else "result"
+    console.print(f"{state} written to {out}")
+    return 130 if document["interrupted"] else 0
+
+
+def summary_table(document: dict[str, Any]) -> Table:
+    """The headline metrics of one run as a rich table."""
+    config, meta = document["config"], document["meta"]
+    title = (
+        f"{config['mode']} · {config['agents']} agents · {config['duration']:g} s · "
+        f"clock {meta['clock']} · loop {meta['loop']}"
+    )
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for label, value in summary_rows(document):
+        table.add_row(label, value)
+    errors = document["errors"]
+    if document["metrics"]["work"]["agent_errors"]:
+        table.add_row("[red]agent errors[/red]", "; ".join(errors["agents"]))
+    for probe, error in errors["probes"].items():
+        table.add_row(f"[red]probe {probe} failed[/red]", error)
+    return table
+
+
+class _ProgressReporter:
+    """Draws agent setup and run progress with rich (stderr, so stdout stays the table)."""
+
+    def __init__(self, console: Console, spec: RunSpec) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[info]}"),
+            console=console,
+            transient=False,
+        )
+        self._spec = spec
+        self._setup: TaskID | None = None
+        self._run: TaskID | None = None
+
+    def __enter__(self) -> _ProgressReporter:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._progress.stop()
+
+    def setup(self, done: int, total: int) -> None:
+        """Advance the setup bar."""
+        if self._setup is None:
+            description = f"setting up {self._spec.mode} agents"
+            self._setup = self._progress.add_task(description, total=total, info="")
+        self._progress.update(self._setup, completed=done)
+
+    def running(self, elapsed: float, duration: float, flashes: int) -> None:
+        """Advance the run bar (seconds of the loop's clock)."""
+        if self._run is None:
+            self._run = self._progress.add_task("running (s)", total=duration, info="")
+        self._progress.update(self._run, completed=elapsed, info=f"{flashes:,} flashes")
+
+
+class _LineReporter:
+    """Progress as a few plain lines, for logs and CI where a live bar cannot be drawn."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._next_report = 0.0
+
+    def __enter__(self) -> _LineReporter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+    def setup(self, done: int, total: int) -> None:
+        """Say when setup is complete."""
+        if done == total:
+            self._console.print(f"set up {total:,} agents")
+
+    def running(self, elapsed: float, duration: float, flashes: int) -> None:
+        """One line per tenth of the run."""
+        if elapsed >= self._next_report:
+            self._console.print(f"running: {elapsed:.0f}/{duration:g} s, {flashes:,} flashes")
+            self._next_report = elapsed + duration / 10

@@ -1,0 +1,1 @@
+"""Probes: measure the process and its event loop, knowing nothing of the workload."""

@@ -1,0 +1,20 @@
+"""The firefly workload: pulse-coupled oscillators on a toroidal grid, in several modes."""
+
+from bench.workload.config import FireflyConfig, make_config
+from bench.workload.convergence import ConvergenceMonitor, order_parameter
+from bench.workload.modes import MODES, Mode, get_mode
+from bench.workload.physics import Agent, Tally
+from bench.workload.swarm import Swarm
+
+__all__ = [
+    "MODES",
+    "Agent",
+    "ConvergenceMonitor",
+    "FireflyConfig",
+    "Mode",
+    "Swarm",
+    "Tally",
+    "get_mode",
+    "make_config",
+    "order_parameter",
+]

@@ -1,0 +1,133 @@
+"""How agents get executed: one small strategy per mode, selected by name from MODES.
+
+Every mode runs the same physics on the same broker; they differ only in what carries an
+agent's steps. A later mode (an engine fast path, another engine) plugs in by adding a
+class here and an entry in MODES.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import Coroutine
+from typing import Any, ClassVar
+
+import cascade as cs
+from bench.errors import BenchError
+from bench.workload import physics
+from bench.workload.physics import Action, Agent
+from bench.workload.swarm import Swarm
+from bench.workload.workflow import connector_resource, firefly
+
+
+class Mode(ABC):
+    """Turns each agent into the coroutine that lives its whole life; counts generations."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    def __init__(self, swarm: Swarm) -> None:
+        self.swarm = swarm
+
+    @abstractmethod
+    def agent(self, agent: Agent) -> Coroutine[Any, Any, Any]:
+        """Set up one agent (this is the 'setup' cost) and return its not-yet-started life."""
+
+    @abstractmethod
+    def engines(self) -> list[cs.Engine]:
+        """The engines this mode created (empty for modes without an engine)."""
+
+    def generations(self) -> int:
+        """Workflow generations (tail calls) executed so far; raw counts its loop steps."""
+        return sum(engine.statistics().generations for engine in self.engines())
+
+
+class PerAgentMode(Mode):
+    """The original layout: a new Engine (own MessageBus) per agent, each registering the
+    connector as a run-scoped resource."""
+
+    name = "per_agent"
+    description = "one cs.Engine per agent (the original, heavy layout)"
+
+    def __init__(self, swarm: Swarm) -> None:
+        super().__init__(swarm)
+        self._engines: list[cs.Engine] = []
+
+    def agent(self, agent: Agent) -> Coroutine[Any, Any, Any]:
+        """A fresh Engine for this agent, and its workflow on it."""
+        engine = cs.Engine(
+            solver=cs.NativeSolver(), executor=cs.LocalExecutor(), bus=cs.MessageBus()
+        )
+        engine.register(connector_resource(self.swarm.connector))
+        self._engines.append(engine)
+        return engine.run(firefly(agent, self.swarm.config))
+
+    def engines(self) -> list[cs.Engine]:
+        """One engine per agent."""
+        return self._engines
+
+
+class SharedMode(Mode):
+    """The refactor: ONE Engine for all agents; the connector resource is registered once."""
+
+    name = "shared"
+    description = "one cs.Engine shared by every agent (the refactor)"
+
+    def __init__(self, swarm: Swarm) -> None:
+        super().__init__(swarm)
+        self._engine = cs.Engine()
+        self._engine.register(connector_resource(swarm.connector))
+
+    def agent(self, agent: Agent) -> Coroutine[Any, Any, Any]:
+        """The agent's workflow on the shared engine."""
+        return self._engine.run(firefly(agent, self.swarm.config))
+
+    def engines(self) -> list[cs.Engine]:
+        """The one shared engine."""
+        return [self._engine]
+
+
+class RawMode(Mode):
+    """The floor: the same physics as a plain asyncio coroutine per agent, no engine."""
+
+    name = "raw"
+    description = "plain asyncio coroutines, no engine (the floor)"
+
+    def agent(self, agent: Agent) -> Coroutine[Any, Any, Any]:
+        """The agent's life as a plain loop over plan / act / advance."""
+        return _raw_life(agent, self.swarm)
+
+    def engines(self) -> list[cs.Engine]:
+        """None."""
+        return []
+
+    def generations(self) -> int:
+        """Loop steps, the raw equivalent of a generation."""
+        return self.swarm.tally.steps
+
+
+async def _raw_life(agent: Agent, swarm: Swarm) -> None:
+    loop = asyncio.get_running_loop()
+    config, connector = swarm.config, swarm.connector
+    while True:
+        action, seconds = physics.plan(agent, config, loop.time())
+        outcome: Any = None
+        if action is Action.WAIT:
+            await asyncio.sleep(seconds)
+        elif action is Action.LISTEN:
+            outcome = await physics.listen(connector, agent.inbox, seconds)
+        else:
+            outcome = await physics.flash(connector, agent)
+        physics.advance(agent, config, action, outcome, loop.time())
+
+
+MODES: dict[str, type[Mode]] = {m.name: m for m in (PerAgentMode, SharedMode, RawMode)}
+"""Every mode by name, in the order reports show them."""
+
+
+def get_mode(name: str) -> type[Mode]:
+    """The mode called `name`, or a BenchError listing the valid ones."""
+    try:
+        return MODES[name]
+    except KeyError:
+        raise BenchError(f"unknown mode {name!r}; choose one of: {', '.join(MODES)}") from None

@@ -1,0 +1,43 @@
+import asyncio
+
+import numpy as np
+import pytest
+
+from bench.workload.convergence import ConvergenceMonitor, order_parameter
+from bench.workload.topology import FLASH_TOPIC
+from cascade.connectors.local import LocalBusConnector
+
+
+def test_synchronous_flashes_give_r_one():
+    assert order_parameter(np.full(50, 3.0), now=4.0, period=5.0) == pytest.approx(1.0)
+
+
+def test_evenly_spread_flashes_give_r_zero():
+    times = np.linspace(0.0, 5.0, 100, endpoint=False)
+    assert order_parameter(times, now=5.0, period=5.0) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_agents_that_never_flashed_are_left_out():
+    times = np.array([np.nan, 1.0, 1.0])
+    assert order_parameter(times, now=2.0, period=5.0) == pytest.approx(1.0)
+    assert order_parameter(np.full(3, np.nan), now=2.0, period=5.0) is None
+
+
+async def test_monitor_samples_r_and_flash_rate_from_the_flash_topic(broker):
+    connector = LocalBusConnector(broker)
+    await connector.connect()
+    seen: list[int] = []
+    monitor = ConvergenceMonitor(agents=4, period=5.0, interval=1.0, on_flash=seen.append)
+    await monitor.start(connector)
+    loop = asyncio.get_running_loop()
+    for agent in range(4):
+        await connector.publish(FLASH_TOPIC, (agent, loop.time()))
+    await asyncio.sleep(3.5)
+    await monitor.stop()
+    series = monitor.series()
+    assert series["t_s"] == [1.0, 2.0, 3.0]
+    assert series["flashes_per_s"] == [4.0, 0.0, 0.0]
+    assert series["r"] == [pytest.approx(1.0)] * 3
+    assert sorted(seen) == [0, 1, 2, 3]
+    assert monitor.result()["agents_seen_flashing"] == 4
+    assert monitor.latest_order_parameter() == pytest.approx(1.0)

@@ -1,0 +1,104 @@
+"""Every mode under the virtual clock: deterministic counts, and the physics synchronises."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.errors import BenchError
+from bench.runner import RunSpec, execute
+from bench.workload import MODES, get_mode, make_config, physics
+
+REPO = Path(__file__).resolve().parents[3]
+COUNTS = ("generations", "steps", "flashes", "messages", "inbox_misses", "signals")
+
+
+def _run(mode: str, nudge: float = 0.2, seed: int = 1, duration: float = 100.0) -> dict:
+    config = make_config(agents=36, nudge=nudge, seed=seed, duration=duration)
+    return execute(RunSpec(mode, config, clock="virtual"))
+
+
+def _counts(document: dict) -> dict:
+    work = document["metrics"]["work"]
+    return {key: work[key] for key in COUNTS}
+
+
+@pytest.fixture(scope="module")
+def coupled() -> dict[str, dict]:
+    return {mode: _run(mode) for mode in MODES}
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_the_same_seed_gives_the_same_counts(mode, coupled):
+    again = _run(mode)
+    assert _counts(again) == _counts(coupled[mode])
+    assert coupled[mode]["metrics"]["work"]["flashes"] > 500
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_coupled_fireflies_synchronise(mode, coupled):
+    assert coupled[mode]["metrics"]["convergence"]["order_parameter_final"] > 0.9
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_uncoupled_fireflies_stay_incoherent(mode):
+    document = _run(mode, nudge=0.0)
+    assert document["metrics"]["convergence"]["order_parameter_final"] < 0.5
+    assert document["metrics"]["work"]["flashes"] > 500
+
+
+def test_a_different_seed_gives_different_counts(coupled):
+    assert _counts(_run("raw", seed=2)) != _counts(coupled["raw"])
+
+
+def test_virtual_runs_report_no_time_based_lag(coupled):
+    metrics = coupled["shared"]["metrics"]
+    assert "loop_lag" not in metrics and "frame" not in metrics
+    assert coupled["shared"]["meta"]["clock"] == "virtual"
+
+
+def test_engine_generations_are_counted_per_mode(coupled):
+    per_agent, shared, raw = (coupled[m]["metrics"] for m in ("per_agent", "shared", "raw"))
+    assert per_agent["engine"]["engines"] == 36 and shared["engine"]["engines"] == 1
+    assert raw["engine"] == {"engines": 0}
+    # Each engine run starts with one extra generation (the first decision).
+    assert shared["work"]["generations"] == shared["work"]["steps"] + 36
+    assert raw["work"]["generations"] == raw["work"]["steps"]
+
+
+def test_counts_do_not_depend_on_the_hash_seed(tmp_path):
+    results = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / f"h{hash_seed}.json"
+        command = [sys.executable, "-m", "bench", "run", "--mode", "shared", "--agents", "36"]
+        command += ["--duration", "30", "--clock", "virtual", "--quiet", "--out", str(out)]
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True, timeout=60)
+        results.append(json.loads(out.read_text()))
+    assert _counts(results[0]) == _counts(results[1])
+    assert [r["meta"]["hash_seed"] for r in results] == ["1", "2"]
+
+
+@pytest.mark.parametrize("mode", ["shared", "raw"])
+def test_one_failing_agent_does_not_stop_the_others(mode, monkeypatch):
+    real_plan = physics.plan
+
+    def plan(agent, config, now):
+        if agent.id == 3 and now > 10.0:
+            raise RuntimeError("agent 3 broke")
+        return real_plan(agent, config, now)
+
+    monkeypatch.setattr(physics, "plan", plan)
+    document = _run(mode, duration=30.0)
+    assert document["metrics"]["work"]["agent_errors"] == 1
+    assert document["errors"]["agents"] == ["RuntimeError: agent 3 broke"]
+    assert document["metrics"]["work"]["flashes"] > 150  # the other 35 went on flashing
+
+
+def test_unknown_mode_lists_the_valid_ones():
+    with pytest.raises(BenchError) as raised:
+        get_mode("turbo")
+    assert str(raised.value) == "unknown mode 'turbo'; choose one of: per_agent, shared, raw"
