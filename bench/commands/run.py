@@ -89,11 +89,10 @@ def run_command(options: RunOptions, argv: list[str] | None = None) -> int:
 def summary_table(document: dict[str, Any]) -> Table:
     """The headline metrics of one run as a rich table."""
     config, meta = document["config"], document["meta"]
-    title = (
-        f"{config['mode']} · {config['agents']} agents · {config['duration']:g} s · "
-        f"clock {meta['clock']} · loop {meta['loop']}"
+    table = Table(
+        title=f"{config['mode']} · {config['agents']:,} agents",
+        caption=f"{config['duration']:g} s · {meta['clock']} clock · {meta['loop']} loop",
     )
-    table = Table(title=title)
     table.add_column("metric")
     table.add_column("value", justify="right")
     for label, value in summary_rows(document):
