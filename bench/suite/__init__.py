@@ -1,0 +1,1 @@
+"""The benchmark suite: repeated, interleaved runs of every configuration in fresh processes."""
