@@ -4,10 +4,12 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-# `make bench MODES="shared raw" AGENTS=900 DURATION=20`, `make demo MODE=per_agent AGENTS=900`
-MODES    ?= per_agent shared raw
-AGENTS   ?= 400
-DURATION ?= 10
+# `make bench BENCH_PROFILE=quick`, `make bench MODES="shared raw" AGENTS="400 900" REPEAT=5`
+BENCH_PROFILE ?= default
+MODES    ?=
+AGENTS   ?=
+DURATION ?=
+REPEAT   ?=
 MODE     ?= shared
 
 .PHONY: setup test lint format bench demo clean
@@ -34,12 +36,72 @@ format: $(STAMP)
 	$(PY) -m ruff check --fix .
 
 bench: $(STAMP)
-	@for mode in $(MODES); do \
-		$(PY) -m bench run --mode $$mode --agents $(AGENTS) --duration $(DURATION) || exit $$?; \
-	done
+	$(PY) -m bench suite --profile $(BENCH_PROFILE) \
+		$(if $(MODES),--modes "$(MODES)") $(if $(AGENTS),--agents "$(AGENTS)") \
+		$(if $(DURATION),--duration $(DURATION)) $(if $(REPEAT),--repeat $(REPEAT))
 
 demo: $(STAMP)
-	$(PY) -m bench demo --mode $(MODE) --agents $(AGENTS)
+	$(PY) -m bench demo --mode $(MODE) $(if $(AGENTS),--agents $(AGENTS))
+
+# asv, across commits: `make asv` (HEAD), `make asv ASV_RANGE=HEAD~3..HEAD`,
+# `make asv-compare BASE=HEAD~1 HEAD=HEAD`, `make asv-quick` (this checkout, no builds).
+# Sizes: BENCH_ASV_AGENTS="16,36" BENCH_ASV_DURATION=1. ASV_MACHINE names this machine
+# in the results (default: the host name); CI runners should set a stable one.
+ASV         := $(VENV)/bin/asv
+ASV_CONFIG  ?= asv.conf.json
+ASV_MACHINE ?=
+ASV_RANGE   ?= HEAD^!
+BASE        ?= HEAD~1
+HEAD        ?= HEAD
+ASV_OPTS     = --config $(ASV_CONFIG) $(if $(ASV_MACHINE),--machine $(ASV_MACHINE))
+# Non-interactive entry in ~/.asv-machine.json: `--yes` describes this host under its host
+# name; with ASV_MACHINE a second call copies that description under the given name.
+ASV_SET_MACHINE  = $(ASV) machine --yes --config $(ASV_CONFIG) >/dev/null \
+	$(if $(ASV_MACHINE),&& $(ASV) machine --yes $(ASV_OPTS) >/dev/null)
+
+.PHONY: asv asv-compare asv-quick
+
+# Publishes even when a benchmark failed (a commit older than it fails it, as asv expects),
+# then exits with `asv run`'s status (2 when any failed).
+asv: $(STAMP)
+	$(ASV_SET_MACHINE)
+	$(ASV) run $(ASV_OPTS) --show-stderr '$(ASV_RANGE)'; status=$$?; \
+		$(ASV) publish --config $(ASV_CONFIG) && exit $$status
+
+# After the full table, exits with `asv continuous`'s status: 1 when a benchmark got worse,
+# 2 when one failed (continuous then prints no table of its own).
+asv-compare: $(STAMP)
+	$(ASV_SET_MACHINE)
+	$(ASV) continuous $(ASV_OPTS) --show-stderr '$(BASE)' '$(HEAD)'; status=$$?; \
+		$(ASV) compare $(ASV_OPTS) '$(BASE)' '$(HEAD)' && exit $$status
+
+asv-quick: $(STAMP)
+	$(ASV_SET_MACHINE)
+	$(ASV) run $(ASV_OPTS) --python=same --quick --show-stderr
+
+# Micro-benchmarks of the engine's primitives (pytest-benchmark, bench/micro/, ~30 s):
+# `make micro` saves a run to MICRO_SAVES; `make micro-compare` compares against the latest
+# save (or MICRO_BASE=0001) and fails on a median 15 % slower (MICRO_FAIL=min:15% on a
+# busy machine). More pytest options: MICRO_ARGS="-k broker --benchmark-max-time=0.2".
+MICRO_SAVES ?= results/micro
+MICRO_BASE  ?=
+MICRO_FAIL  ?= median:15%
+MICRO_ARGS  ?=
+# The project's addopts turn looptime's virtual clock on; the benchmarks need the real one.
+MICRO_PYTEST = $(PY) -m pytest bench/micro --no-looptime --benchmark-storage=$(MICRO_SAVES) \
+	--benchmark-warmup=on --benchmark-warmup-iterations=1 --benchmark-sort=name \
+	--benchmark-columns=min,median,mean,iqr,rounds,iterations $(MICRO_ARGS)
+
+.PHONY: micro micro-compare
+
+micro: $(STAMP)
+	$(MICRO_PYTEST) --benchmark-autosave
+
+micro-compare: $(STAMP)
+	@ls $(MICRO_SAVES)/*/*.json >/dev/null 2>&1 || \
+		{ echo "no saved micro-benchmark run in $(MICRO_SAVES)/: run 'make micro' first" >&2; exit 2; }
+	$(MICRO_PYTEST) --benchmark-compare$(if $(MICRO_BASE),=$(MICRO_BASE)) \
+		--benchmark-compare-fail=$(MICRO_FAIL)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

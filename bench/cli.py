@@ -13,6 +13,7 @@ import typer
 
 from bench.commands.demo import demo_command
 from bench.commands.run import RunOptions, run_command
+from bench.commands.suite import SuiteOptions, suite_command
 from bench.errors import BenchError
 from bench.loops import CLOCKS, LOOPS
 from bench.workload import MODES
@@ -96,6 +97,42 @@ def demo(
     """Show the live grid of flashes in this terminal (q or Ctrl-C quits)."""
     options = RunOptions(mode, agents, grid_side, period, nudge, duration, seed, "real", loop)
     raise typer.Exit(demo_command(options))
+
+
+@app.command()
+@_user_errors
+def suite(
+    profile: Annotated[str, typer.Option(help="Preset: quick, default or full.")] = "default",
+    modes: Annotated[
+        str | None, typer.Option(help="Modes, comma/space separated (default: all).")
+    ] = None,
+    agents: Annotated[
+        str | None, typer.Option(help='Agent counts, e.g. "400,900" (default: the profile\'s).')
+    ] = None,
+    duration: Annotated[float | None, typer.Option(help="Seconds per run.")] = None,
+    repeat: Annotated[int | None, typer.Option(help="Runs per configuration.")] = None,
+    results_dir: Annotated[Path, typer.Option(help="Where latest.json/.md go.")] = Path("results"),
+    quiet: Annotated[bool, typer.Option(help="No progress bar or tables.")] = False,
+) -> None:
+    """Run every mode x size, repeated and interleaved in fresh processes; write pyperf results."""
+    options = SuiteOptions(
+        profile, _words(modes), _numbers(agents, "--agents"), duration, repeat, results_dir, quiet
+    )
+    raise typer.Exit(suite_command(options))
+
+
+def _words(text: str | None) -> list[str] | None:
+    return text.replace(",", " ").split() or None if text else None
+
+
+def _numbers(text: str | None, option: str) -> list[int] | None:
+    words = _words(text)
+    if words is None:
+        return None
+    try:
+        return [int(word) for word in words]
+    except ValueError:
+        raise BenchError(f"{option} takes whole numbers, got {text!r}") from None
 
 
 def main(argv: list[str] | None = None) -> int:

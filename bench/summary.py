@@ -1,4 +1,4 @@
-"""Plain-text rendering of a run's headline metrics (pure: data in, strings out)."""
+"""Plain-text rendering of metric values and of a run's headline metrics (pure functions)."""
 
 from __future__ import annotations
 
@@ -6,22 +6,23 @@ from typing import Any
 
 from bench.metrics import HEADLINE, Metric
 
+_BYTE_UNITS = ("B", "KiB", "MiB", "GiB")
+
 
 def format_value(value: Any, unit: str) -> str:
-    """A metric value with its unit, in the precision a reader needs."""
+    """A metric value with its unit, in the precision a reader needs ("-" for None)."""
     if value is None:
         return "-"
-    if unit == "bytes":
-        return _bytes(float(value))
-    if unit == "count":
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-    if unit == "ratio":
-        return f"{value:.3f}"
-    if unit in ("ms", "us"):
-        return f"{value:,.2f} {'µs' if unit == 'us' else unit}"
-    if unit == "s":
-        return f"{value:.3f} s"
-    return f"{value:,.1f} {unit}"
+    scale, suffix = _scale(float(value), unit)
+    return f"{_number(value / scale, unit, scale)}{suffix}"
+
+
+def format_spread(center: float, spread: float, unit: str) -> str:
+    """ "12.30 ± 1.20 ms": both numbers in one unit, chosen by the center."""
+    scale, suffix = _scale(center, unit)
+    return (
+        f"{_number(center / scale, unit, scale)} ± {_number(spread / scale, unit, scale)}{suffix}"
+    )
 
 
 def summary_rows(document: dict[str, Any]) -> list[tuple[str, str]]:
@@ -33,14 +34,31 @@ def summary_rows(document: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def _scale(value: float, unit: str) -> tuple[float, str]:
+    if unit == "bytes":
+        scale = 1.0
+        for name in _BYTE_UNITS:
+            if abs(value) < 1024 * scale or name == _BYTE_UNITS[-1]:
+                return scale, f" {name}"
+            scale *= 1024
+    suffixes = {"ms": " ms", "us": " µs", "s": " s", "1/s": " 1/s"}
+    return 1.0, suffixes.get(unit, "")
+
+
+def _number(value: float, unit: str, scale: float) -> str:
+    if unit == "bytes":
+        return f"{value:,.0f}" if scale == 1.0 else f"{value:,.1f}"
+    if unit == "count":
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    if unit == "ratio":
+        return f"{value:.3f}"
+    if unit in ("ms", "us"):
+        return f"{value:,.2f}"
+    if unit == "s":
+        return f"{value:.3f}"
+    return f"{value:,.1f}"
+
+
 def _present(metric: Metric, document: dict[str, Any]) -> bool:
     group = metric.path.split(".", 1)[0]
     return group in document.get("metrics", {})
-
-
-def _bytes(value: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(value) < 1024 or unit == "GiB":
-            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")

@@ -66,10 +66,10 @@ def test_failed_write_keeps_the_previous_file_and_leaves_no_temporary(tmp_path, 
 def test_interrupted_write_leaves_no_temporary(tmp_path, monkeypatch):
     path = tmp_path / "run.json"
 
-    def interrupted_dump(*args, **kwargs):
+    def interrupted_fsync(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(json, "dump", interrupted_dump)
+    monkeypatch.setattr(os, "fsync", interrupted_fsync)
     with pytest.raises(KeyboardInterrupt):
         write_json_atomic(path, DOCUMENT)
 

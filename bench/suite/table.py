@@ -1,0 +1,129 @@
+"""The suite's comparison tables: per metric, rows = agents, columns = modes, plus ratios.
+
+Pure functions over result documents, so they are tested with plain data. A cell is the
+median of the repeats ± their median absolute deviation (pyperf's "median +- MAD").
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+from bench.metrics import HEADLINE, Metric
+from bench.summary import format_spread, format_value
+
+RATIOS: tuple[tuple[str, str], ...] = (("per_agent", "shared"), ("shared", "raw"))
+"""The ratios every table shows: what sharing one engine saves, and what is left to the floor."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """The repeats of one (metric, mode, agents)."""
+
+    median: float
+    mad: float
+    n: int
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One agent count: a cell per mode and each ratio of medians."""
+
+    agents: int
+    cells: dict[str, Cell | None]
+    ratios: dict[str, float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricTable:
+    """One metric across the whole matrix."""
+
+    metric: Metric
+    modes: tuple[str, ...]
+    rows: list[Row]
+
+    @property
+    def ratio_names(self) -> list[str]:
+        """The ratios whose two modes are both in this table, e.g. "per_agent/shared"."""
+        return [f"{a}/{b}" for a, b in RATIOS if a in self.modes and b in self.modes]
+
+
+def make_cell(values: list[float]) -> Cell | None:
+    """Median ± median absolute deviation of the repeats (None without any)."""
+    if not values:
+        return None
+    median = statistics.median(values)
+    return Cell(median, statistics.median(abs(v - median) for v in values), len(values))
+
+
+def ratio(numerator: Cell | None, denominator: Cell | None) -> float | None:
+    """numerator / denominator of the medians, None when undefined."""
+    if numerator is None or denominator is None or denominator.median == 0:
+        return None
+    return numerator.median / denominator.median
+
+
+def metric_tables(
+    documents: list[dict[str, Any]],
+    modes: tuple[str, ...],
+    agents: tuple[int, ...],
+    metrics: tuple[Metric, ...] = HEADLINE,
+) -> list[MetricTable]:
+    """One table per metric that any document has."""
+    tables = []
+    for metric in metrics:
+        values = _values_by_config(documents, metric)
+        if values:
+            tables.append(MetricTable(metric, modes, [_row(a, modes, values) for a in agents]))
+    return tables
+
+
+def render_markdown(tables: list[MetricTable]) -> str:
+    """The tables as GitHub Markdown, one section per metric."""
+    parts = []
+    for table in tables:
+        header = ["agents", *table.modes, *table.ratio_names]
+        lines = [f"### {table.metric.label} ({table.metric.unit})", ""]
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "---:|" * len(header))
+        for row in table.rows:
+            lines.append("| " + " | ".join(format_row(table, row)) + " |")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+def format_row(table: MetricTable, row: Row) -> list[str]:
+    """The row's cells as text: agents, "median ± mad" per mode, then the ratios."""
+    unit = table.metric.unit
+    cells = [_format_cell(row.cells[mode], unit) for mode in table.modes]
+    ratios = [_format_ratio(row.ratios.get(name)) for name in table.ratio_names]
+    return [f"{row.agents:,}", *cells, *ratios]
+
+
+def _values_by_config(documents: list[dict[str, Any]], metric: Metric) -> dict[tuple, list]:
+    values: dict[tuple[str, int], list[float]] = {}
+    for document in documents:
+        value = metric.value(document)
+        if value is not None:
+            key = (document["config"]["mode"], document["config"]["agents"])
+            values.setdefault(key, []).append(value)
+    return values
+
+
+def _row(agents: int, modes: tuple[str, ...], values: dict[tuple, list]) -> Row:
+    cells = {mode: make_cell(values.get((mode, agents), [])) for mode in modes}
+    ratios = {f"{a}/{b}": ratio(cells.get(a), cells.get(b)) for a, b in RATIOS}
+    return Row(agents, cells, ratios)
+
+
+def _format_cell(cell: Cell | None, unit: str) -> str:
+    if cell is None:
+        return "-"
+    if cell.n == 1:
+        return format_value(cell.median, unit)
+    return format_spread(cell.median, cell.mad, unit)
+
+
+def _format_ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"

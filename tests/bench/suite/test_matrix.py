@@ -1,0 +1,68 @@
+from collections import Counter
+
+import pytest
+
+from bench.errors import BenchError
+from bench.suite.matrix import PROFILES, interleaved, make_matrix
+
+
+def test_default_profile_is_the_issue_matrix():
+    matrix = make_matrix()
+    assert matrix.modes == ("per_agent", "shared", "raw")
+    assert matrix.agents == (400, 900, 2500)
+    assert matrix.repeat == 3
+
+
+def test_full_adds_the_big_sizes():
+    assert PROFILES["full"].agents[-2:] == (4900, 10000)
+
+
+def test_overrides_replace_profile_values():
+    matrix = make_matrix("quick", modes=["raw"], agents=[16], duration=1.5, repeat=4)
+    assert (matrix.modes, matrix.agents, matrix.duration, matrix.repeat) == (
+        ("raw",),
+        (16,),
+        1.5,
+        4,
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"profile": "huge"}, "unknown profile 'huge'; choose one of: quick, default, full"),
+        ({"modes": ["turbo"]}, "unknown mode 'turbo'; choose one of: per_agent, shared, raw"),
+        ({"repeat": 0}, "REPEAT must be at least 1, got 0"),
+        ({"duration": 0.0}, "--duration must be > 0 seconds, got 0.0"),
+        (
+            {"agents": [50]},
+            "--agents must be a square number (agents sit on a square grid), got 50: "
+            "the nearest are 49 (7x7) and 64 (8x8); or give --grid-side",
+        ),
+    ],
+)
+def test_bad_input_is_refused_with_the_fix(kwargs, message):
+    with pytest.raises(BenchError) as raised:
+        make_matrix(**kwargs)
+    assert str(raised.value) == message
+
+
+def test_interleaving_runs_every_config_once_per_round():
+    matrix = make_matrix("quick", agents=[16, 36], repeat=3)
+    order = interleaved(matrix)
+    assert len(order) == 3 * 2 * 3
+    rounds = [order[i : i + 6] for i in range(0, len(order), 6)]
+    for index, round_ in enumerate(rounds):
+        assert {r for _, r in round_} == {index}
+        assert sorted(c.label for c, _ in round_) == sorted(c.label for c in matrix.configs)
+    assert Counter(c.label for c, _ in order) == {c.label: 3 for c in matrix.configs}
+
+
+def test_interleaving_rotates_which_mode_goes_first():
+    matrix = make_matrix("quick", agents=[16], repeat=3)
+    firsts = [[c.mode for c, r in interleaved(matrix) if r == n] for n in range(3)]
+    assert firsts == [
+        ["per_agent", "shared", "raw"],
+        ["shared", "raw", "per_agent"],
+        ["raw", "per_agent", "shared"],
+    ]
