@@ -17,6 +17,7 @@ from typing import Any
 import pyperf
 
 from bench.metrics import HEADLINE, Metric
+from bench.result_file import public_file_mode
 
 _PYPERF_UNITS: dict[str, tuple[str, float]] = {
     "ms": ("second", 1e-3),
@@ -61,6 +62,7 @@ def dump_atomic(suite: pyperf.BenchmarkSuite, path: Path) -> None:
     """Write the suite with pyperf's own writer into a temporary file, then rename it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".json", dir=path.parent)
+    os.fchmod(fd, public_file_mode())
     os.close(fd)
     try:
         suite.dump(temporary, replace=True)

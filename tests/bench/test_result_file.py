@@ -153,3 +153,13 @@ def test_check_writable_refuses_a_read_only_existing_file(tmp_path, monkeypatch)
         check_writable(path)
 
     assert str(raised.value) == f"cannot write --out {path}: the existing file is read-only"
+
+
+def test_written_files_get_the_usual_mode_not_mkstemps_owner_only(tmp_path):
+    path = tmp_path / "run.json"
+    previous = os.umask(0o022)
+    try:
+        write_json_atomic(path, DOCUMENT)
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == 0o644
