@@ -39,9 +39,30 @@ bench: $(STAMP)
 	$(PY) -m bench suite --profile $(BENCH_PROFILE) \
 		$(if $(MODES),--modes "$(MODES)") $(if $(AGENTS),--agents "$(AGENTS)") \
 		$(if $(DURATION),--duration $(DURATION)) $(if $(REPEAT),--repeat $(REPEAT))
+	$(PY) -m bench report
 
 demo: $(STAMP)
 	$(PY) -m bench demo --mode $(MODE) $(if $(AGENTS),--agents $(AGENTS))
+
+# results/report.html + report.md from results/latest.json, or from SUITES: one suite, or
+# two to compare, e.g. `make report SUITES="results/old.json results/latest.json"`.
+SUITES ?=
+
+.PHONY: report
+
+report: $(STAMP)
+	$(PY) -m bench report $(SUITES)
+
+# Profiles of one configuration in results/profiles/ (py-spy; see README "Profiling"):
+# `make profile MODE=shared AGENTS=2500 DURATION=15`; PROFILE_ARGS="--memory" traces the
+# set-up with memray instead, PROFILE_ARGS="--compare per_agent shared" diffs two modes.
+PROFILE_ARGS ?=
+
+.PHONY: profile
+
+profile: $(STAMP)
+	$(PY) -m bench profile --mode $(MODE) $(if $(AGENTS),--agents $(AGENTS)) \
+		$(if $(DURATION),--duration $(DURATION)) $(PROFILE_ARGS)
 
 # asv, across commits: `make asv` (HEAD), `make asv ASV_RANGE=HEAD~3..HEAD`,
 # `make asv-compare BASE=HEAD~1 HEAD=HEAD`, `make asv-quick` (this checkout, no builds).

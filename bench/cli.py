@@ -11,12 +11,13 @@ from typing import Annotated, Any
 
 import typer
 
-from bench.commands.demo import demo_command
 from bench.commands.run import RunOptions, run_command
-from bench.commands.suite import SuiteOptions, suite_command
 from bench.errors import BenchError
 from bench.loops import CLOCKS, LOOPS
 from bench.workload import MODES
+
+# The other commands are imported when used: `bench run` starts every benchmark worker,
+# and it should not pay for matplotlib or the profiler's modules.
 
 app = typer.Typer(
     add_completion=False,
@@ -95,8 +96,51 @@ def demo(
     loop: _Loop = "asyncio",
 ) -> None:
     """Show the live grid of flashes in this terminal (q or Ctrl-C quits)."""
+    from bench.commands.demo import demo_command
+
     options = RunOptions(mode, agents, grid_side, period, nudge, duration, seed, "real", loop)
     raise typer.Exit(demo_command(options))
+
+
+@app.command()
+@_user_errors
+def profile(
+    mode: _Mode = "shared",
+    agents: _Agents = None,
+    grid_side: _Side = None,
+    period: _Period = 5.0,
+    nudge: _Nudge = 0.2,
+    duration: _Duration = 20.0,
+    seed: _Seed = 1,
+    loop: _Loop = "asyncio",
+    compare: Annotated[
+        tuple[str, str] | None,
+        typer.Option(help="Profile two modes one after the other and diff them: A B."),
+    ] = None,
+    memory: Annotated[
+        bool, typer.Option(help="Trace the set-up's allocations with memray instead.")
+    ] = False,
+    rate: Annotated[int, typer.Option(help="py-spy samples per second.")] = 100,
+    idle: Annotated[bool, typer.Option(help="Also sample idle threads (waits).")] = False,
+    native: Annotated[bool, typer.Option(help="Also sample C frames (slower).")] = False,
+    gil: Annotated[bool, typer.Option(help="Only sample the thread holding the GIL.")] = False,
+    flamegraph: Annotated[
+        bool, typer.Option(help="Also record py-spy's SVG flame graph (a second run).")
+    ] = True,
+    top: Annotated[int, typer.Option(help="Rows in each table of functions.")] = 25,
+    out_dir: Annotated[Path, typer.Option(help="Where the files go.")] = Path("results/profiles"),
+    quiet: Annotated[bool, typer.Option(help="No tables or progress lines.")] = False,
+) -> None:
+    """Profile one configuration with py-spy (or its set-up with memray): flame graphs, tables."""
+    from bench.commands.profile import ProfileOptions, profile_command
+    from bench.profiling import Sampling
+
+    run_options = RunOptions(mode, agents, grid_side, period, nudge, duration, seed, "real", loop)
+    sampling = Sampling(rate, idle, native, gil)
+    options = ProfileOptions(
+        run_options, compare, memory, sampling, flamegraph, top, out_dir, quiet
+    )
+    raise typer.Exit(profile_command(options))
 
 
 @app.command()
@@ -115,10 +159,34 @@ def suite(
     quiet: Annotated[bool, typer.Option(help="No progress bar or tables.")] = False,
 ) -> None:
     """Run every mode x size, repeated and interleaved in fresh processes; write pyperf results."""
+    from bench.commands.suite import SuiteOptions, suite_command
+
     options = SuiteOptions(
         profile, _words(modes), _numbers(agents, "--agents"), duration, repeat, results_dir, quiet
     )
     raise typer.Exit(suite_command(options))
+
+
+@app.command()
+@_user_errors
+def report(
+    suites: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="pyperf suite(s): one, or OLD NEW to compare (default results/latest.json).",
+            metavar="SUITE.json",
+            show_default=False,
+        ),
+    ] = None,
+    out_dir: Annotated[
+        Path, typer.Option(help="Where report.html, report.md and report_files/ go.")
+    ] = Path("results"),
+    quiet: Annotated[bool, typer.Option(help="Print nothing but errors.")] = False,
+) -> None:
+    """Write a report of a suite (or two compared): report.html (self-contained) and report.md."""
+    from bench.commands.report import ReportOptions, report_command
+
+    raise typer.Exit(report_command(ReportOptions(suites or [], out_dir, quiet)))
 
 
 def _words(text: str | None) -> list[str] | None:

@@ -66,8 +66,9 @@ def suite_command(options: SuiteOptions) -> int:
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     name = f"{stamp}-{(meta['commit'] or 'nocommit')[:10]}"
     suite_meta = _suite_meta(matrix, console)
+    suite_meta["runs_dir"] = f"runs/suite-{name}"  # relative to the suite's JSON; for the report
     started = time.monotonic()
-    outcome = _run_all(matrix, out_dir / "runs" / f"suite-{name}", console)
+    outcome = _run_all(matrix, out_dir / suite_meta["runs_dir"], console)
     suite_meta["suite_elapsed_s"] = round(time.monotonic() - started, 1)
     suite_meta["suite_complete"] = not outcome.interrupted
     _write(outcome, matrix, suite_meta, out_dir, name, console)

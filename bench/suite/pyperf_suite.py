@@ -16,7 +16,7 @@ from typing import Any
 
 import pyperf
 
-from bench.metrics import HEADLINE, Metric
+from bench.metrics import BY_PATH, HEADLINE, Metric
 from bench.result_file import public_file_mode
 
 _PYPERF_UNITS: dict[str, tuple[str, float]] = {
@@ -34,6 +34,33 @@ _PYPERF_UNITS: dict[str, tuple[str, float]] = {
 def benchmark_name(metric: Metric, mode: str, agents: int) -> str:
     """E.g. "loop_lag.p99_ms/shared/2500"."""
     return f"{metric.path}/{mode}/{agents}"
+
+
+def parse_benchmark_name(name: str) -> tuple[str, str, int] | None:
+    """(path, mode, agents) of a name like "loop_lag.p99_ms/shared/2500"; None if not ours."""
+    parts = name.rsplit("/", 2)
+    if len(parts) != 3 or not parts[2].isdigit():
+        return None
+    return parts[0], parts[1], int(parts[2])
+
+
+def suite_values(suite: pyperf.BenchmarkSuite) -> dict[str, dict[tuple[str, int], list[float]]]:
+    """Read back what build_suite wrote: values[path][(mode, agents)] in the metric's own unit.
+
+    The zeros that pyperf cannot store come back from `zero_values`, so medians match the
+    suite's Markdown table.
+    """
+    values: dict[str, dict[tuple[str, int], list[float]]] = {}
+    for benchmark in suite.get_benchmarks():
+        parsed = parse_benchmark_name(benchmark.get_name())
+        if parsed is None or parsed[0] not in BY_PATH:
+            continue
+        path, mode, agents = parsed
+        scale = _PYPERF_UNITS[BY_PATH[path].unit][1]
+        zeros = [0.0] * int(benchmark.get_metadata().get("zero_values", 0))
+        found = [value / scale for value in benchmark.get_values()] + zeros
+        values.setdefault(path, {})[(mode, agents)] = found
+    return values
 
 
 def build_suite(

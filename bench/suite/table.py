@@ -71,12 +71,22 @@ def metric_tables(
     metrics: tuple[Metric, ...] = HEADLINE,
 ) -> list[MetricTable]:
     """One table per metric that any document has."""
-    tables = []
-    for metric in metrics:
-        values = _values_by_config(documents, metric)
-        if values:
-            tables.append(MetricTable(metric, modes, [_row(a, modes, values) for a in agents]))
-    return tables
+    values = {metric.path: _values_by_config(documents, metric) for metric in metrics}
+    return tables_from_values(values, modes, agents, metrics)
+
+
+def tables_from_values(
+    values: dict[str, dict[tuple[str, int], list[float]]],
+    modes: tuple[str, ...],
+    agents: tuple[int, ...],
+    metrics: tuple[Metric, ...] = HEADLINE,
+) -> list[MetricTable]:
+    """One table per metric with values; `values[path][(mode, agents)]` holds the repeats."""
+    return [
+        MetricTable(metric, modes, [_row(a, modes, values[metric.path]) for a in agents])
+        for metric in metrics
+        if values.get(metric.path)
+    ]
 
 
 def render_markdown(tables: list[MetricTable]) -> str:
@@ -96,7 +106,7 @@ def render_markdown(tables: list[MetricTable]) -> str:
 def format_row(table: MetricTable, row: Row) -> list[str]:
     """The row's cells as text: agents, "median ± mad" per mode, then the ratios."""
     unit = table.metric.unit
-    cells = [_format_cell(row.cells[mode], unit) for mode in table.modes]
+    cells = [format_cell(row.cells[mode], unit) for mode in table.modes]
     ratios = [_format_ratio(row.ratios.get(name)) for name in table.ratio_names]
     return [f"{row.agents:,}", *cells, *ratios]
 
@@ -117,7 +127,8 @@ def _row(agents: int, modes: tuple[str, ...], values: dict[tuple, list]) -> Row:
     return Row(agents, cells, ratios)
 
 
-def _format_cell(cell: Cell | None, unit: str) -> str:
+def format_cell(cell: Cell | None, unit: str) -> str:
+    """ "12.30 ± 1.20 ms" (one repeat: just the value; none: "-")."""
     if cell is None:
         return "-"
     if cell.n == 1:

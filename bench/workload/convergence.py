@@ -48,11 +48,12 @@ class ConvergenceMonitor:
         self._subscription: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
         self._started = 0.0
+        self._last_sample = 0.0
 
     async def start(self, connector: Connector) -> None:
         """Begin listening for flashes and sampling."""
         loop = asyncio.get_running_loop()
-        self._started = loop.time()
+        self._started = self._last_sample = loop.time()
         self._subscription = await connector.subscribe(FLASH_TOPIC, self._on_flash)
         self._task = loop.create_task(self._sample_forever(), name="convergence-monitor")
 
@@ -103,6 +104,9 @@ class ConvergenceMonitor:
         s = self._series
         s["t_s"].append(round(now - self._started, 6))
         s["r"].append(order_parameter(self._last_flash, now, self.period))
-        s["flashes_per_s"].append(self._flashes_this_interval / self.interval)
+        # Divide by the time actually covered: a starved loop wakes the sampler late.
+        covered = now - self._last_sample
+        s["flashes_per_s"].append(self._flashes_this_interval / covered if covered > 0 else 0.0)
+        self._last_sample = now
         s["seen"].append(int(np.count_nonzero(~np.isnan(self._last_flash))))
         self._flashes_this_interval = 0

@@ -2,8 +2,9 @@ import subprocess
 import sys
 
 import pyperf
+import pytest
 
-from bench.suite.pyperf_suite import build_suite, dump_atomic
+from bench.suite.pyperf_suite import build_suite, dump_atomic, parse_benchmark_name, suite_values
 
 
 def test_suite_round_trips_through_pyperf_with_units_and_metadata(tmp_path, document):
@@ -48,3 +49,23 @@ def test_pyperf_command_line_reads_it(tmp_path, document):
 
 def test_no_documents_no_suite():
     assert build_suite([], {}) is None
+
+
+def test_suite_values_reads_back_our_units_with_the_zeros(tmp_path, document):
+    docs = [document("raw", 16, lag_p99=v, inbox_misses=m) for v, m in ((10.0, 0), (12.0, 4))]
+    path = tmp_path / "latest.json"
+    dump_atomic(build_suite(docs, {}), path)
+    values = suite_values(pyperf.BenchmarkSuite.load(str(path)))
+    assert sorted(values["loop_lag.p99_ms"][("raw", 16)]) == pytest.approx([10.0, 12.0])
+    assert sorted(values["work.inbox_misses"][("raw", 16)]) == [0.0, 4.0]
+    assert values["memory.rss_per_agent_bytes"][("raw", 16)] == [4096.0, 4096.0]
+
+
+def test_benchmark_names_parse_back():
+    assert parse_benchmark_name("loop_lag.p99_ms/per_agent/2500") == (
+        "loop_lag.p99_ms",
+        "per_agent",
+        2500,
+    )
+    assert parse_benchmark_name("bm_something") is None
+    assert parse_benchmark_name("a/b/c") is None

@@ -46,6 +46,8 @@ def test_every_run_goes_into_latest_json_and_md(tmp_path, fake_worker):
     markdown = (tmp_path / "latest.md").read_text()
     assert "| agents | per_agent | shared | raw | per_agent/shared | shared/raw |" in markdown
     assert len(list(tmp_path.glob("2*Z-*.json"))) == 1  # the timestamped copy
+    (copy,) = tmp_path.glob("2*Z-*.json")
+    assert metadata["runs_dir"] == f"runs/suite-{copy.stem}"  # where the report finds the runs
 
 
 def test_a_crashed_worker_is_reported_and_the_others_finish(

@@ -41,3 +41,11 @@ async def test_monitor_samples_r_and_flash_rate_from_the_flash_topic(broker):
     assert sorted(seen) == [0, 1, 2, 3]
     assert monitor.result()["agents_seen_flashing"] == 4
     assert monitor.latest_order_parameter() == pytest.approx(1.0)
+
+
+def test_flash_rate_is_per_second_actually_covered_by_a_late_sample():
+    monitor = ConvergenceMonitor(agents=4, period=5.0, interval=1.0)
+    for agent in range(3):
+        monitor.record(agent, 0.5)
+    monitor._sample(1.5)  # the sampler woke 0.5 s late
+    assert monitor.series()["flashes_per_s"] == [2.0]

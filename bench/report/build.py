@@ -1,0 +1,273 @@
+"""The report's content, assembled from one suite (or two): text, tables and plots, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyperf
+
+from bench.metrics import HEADLINE, Metric
+from bench.report import plots
+from bench.report.compare import (
+    SIGNIFICANCE_SOURCE,
+    Change,
+    Significance,
+    changes,
+    comparison_sentences,
+    mismatches,
+    significance,
+)
+from bench.report.data import SuiteData, run_dates
+from bench.report.lag import mode_cdfs
+from bench.report.summary import summary_sentences
+from bench.report.timeline import timelines
+from bench.suite.pyperf_suite import benchmark_name
+from bench.suite.table import MetricTable
+
+
+@dataclass(frozen=True, slots=True)
+class Plot:
+    """One PNG of the report, with the file stem it gets beside report.md."""
+
+    name: str
+    caption: str
+    png: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Two suites side by side."""
+
+    old_label: str
+    new_label: str
+    changes: list[Change]
+    sentences: list[str]
+    warnings: list[str]
+    plot: Plot | None
+    significance_source: str = SIGNIFICANCE_SOURCE
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything the HTML and Markdown renderers show; strings are raw (renderers escape)."""
+
+    title: str
+    facts: list[tuple[str, str]]
+    summary: list[str]
+    plots: list[Plot]
+    tables: list[MetricTable]
+    metadata: list[tuple[str, str]]
+    notes: list[str] = field(default_factory=list)
+    comparison: Comparison | None = None
+
+
+def build_report(suites: Sequence[SuiteData]) -> Report:
+    """The report of the last suite; with two, also how it changed since the first."""
+    new = suites[-1]
+    old = suites[0] if len(suites) > 1 else None
+    tables = new.tables
+    found, notes = suite_plots(new, tables)
+    return Report(
+        title=_title(old, new),
+        facts=facts(new) + ([("compared with", str(old.path))] if old else []),
+        summary=summary_sentences(tables),
+        plots=found,
+        tables=tables,
+        metadata=metadata_rows(new),
+        notes=[*(old.notes if old else []), *new.notes, *notes, *zero_note(new)],
+        comparison=compare(old, new) if old else None,
+    )
+
+
+PLOT_ORDER = ("scaling", "lag_cdf", "memory", "timeline")
+"""The suite's plots in reading order (the comparison's comes with the comparison)."""
+
+
+def suite_plots(suite: SuiteData, tables: list[MetricTable]) -> tuple[list[Plot], list[str]]:
+    """The suite's plots, and a note for each one that cannot be drawn."""
+    drawn = {**_table_plots(tables), **_series_plots(suite)}
+    found = [drawn[name] for name in PLOT_ORDER if name in drawn]
+    return found, _missing(suite, set(drawn))
+
+
+def _table_plots(tables: list[MetricTable]) -> dict[str, Plot]:
+    by_path = {t.metric.path: t for t in tables}
+    drawn = {}
+    scaling = plots.scaling_figure(tables)
+    if scaling:
+        drawn["scaling"] = Plot("scaling", _SCALING, scaling)
+    memory = plots.memory_figure(
+        by_path.get("memory.rss_per_agent_bytes"), by_path.get("objects.objects_per_agent")
+    )
+    if memory:
+        drawn["memory"] = Plot("memory", _MEMORY, memory)
+    return drawn
+
+
+def _series_plots(suite: SuiteData) -> dict[str, Plot]:
+    if not suite.documents:
+        return {}
+    agents = max(doc["config"]["agents"] for doc in suite.documents)
+    drawn = {}
+    cdfs = mode_cdfs(suite.documents, suite.modes, agents)
+    if cdfs:
+        caption = _LAG_CDF.format(agents=agents, runs=max(c.runs for c in cdfs.values()))
+        drawn["lag_cdf"] = Plot("lag_cdf", caption, plots.lag_cdf_figure(cdfs, agents))
+    runs = timelines(suite.documents, suite.modes, agents)
+    if runs:
+        picked = ", ".join(f"{run.mode} {run.started_at}" for run in runs)
+        caption = _TIMELINE.format(agents=agents, picked=picked)
+        drawn["timeline"] = Plot("timeline", caption, plots.timeline_figure(runs, agents))
+    return drawn
+
+
+def _missing(suite: SuiteData, drawn: set[str]) -> list[str]:
+    if not suite.documents:
+        return [
+            "The lag distribution and the timeline need the raw run documents, which were "
+            "not found: those plots are skipped."
+        ]
+    return [
+        f"No {what} in the raw runs: the {name} plot is skipped (a virtual-clock suite has none)."
+        for name, what in (("lag_cdf", "loop_lag_histogram"), ("timeline", "per-second series"))
+        if name not in drawn
+    ]
+
+
+def zero_note(suite: SuiteData) -> list[str]:
+    """Name the metrics that were 0 in every run: pyperf keeps values > 0 only, so no table."""
+    zero = [
+        metric.label
+        for metric in HEADLINE
+        if metric.path not in suite.values
+        and any(metric.value(doc) is not None for doc in suite.documents)
+        and all(not metric.value(doc) for doc in suite.documents)
+    ]
+    if not zero:
+        return []
+    return [f"0 in every run, so not in the pyperf suite (it keeps values > 0): {', '.join(zero)}."]
+
+
+def compare(old: SuiteData, new: SuiteData) -> Comparison:
+    """Each benchmark of both suites: change of the median and pyperf's significance."""
+
+    def test(metric: Metric, mode: str, agents: int) -> Significance:
+        name = benchmark_name(metric, mode, agents)
+        return significance(_benchmark(old.suite, name), _benchmark(new.suite, name))
+
+    found = changes(old.values, new.values, test)
+    labels = _distinct_labels(old, new)
+    plot = None
+    if found:
+        agents = max(c.agents for c in found)
+        title = f"Change of each median at {agents:,} agents\n{labels[0]} → {labels[1]}"
+        png = plots.comparison_figure(found, agents, title)
+        caption = _COMPARISON.format(agents=agents, old=labels[0], new=labels[1])
+        plot = Plot("comparison", caption, png) if png else None
+    warnings = mismatches(setup_facts(old), setup_facts(new))
+    return Comparison(labels[0], labels[1], found, comparison_sentences(found), warnings, plot)
+
+
+def _title(old: SuiteData | None, new: SuiteData) -> str:
+    if old is None:
+        return f"Benchmark report: {suite_label(new)}"
+    before, after = _distinct_labels(old, new)
+    return f"Benchmark report: {after} compared with {before}"
+
+
+def suite_label(suite: SuiteData) -> str:
+    """The suite's short commit, or its file name when the suite has no common commit."""
+    commit = suite.metadata.get("commit")
+    return str(commit)[:7] if commit else suite.path.name
+
+
+def setup_facts(suite: SuiteData) -> dict[str, Any]:
+    """The suite's metadata and its first run's machine description, for comparing set-ups."""
+    first = suite.documents[0]["meta"] if suite.documents else {}
+    return {**first, **suite.metadata}
+
+
+def facts(suite: SuiteData) -> list[tuple[str, str]]:
+    """The suite's key facts, shown under the title."""
+    meta = suite.metadata
+    rows = [
+        ("suite", str(suite.path)),
+        ("commit", str(meta.get("commit", "several or unknown"))),
+        ("profile", f"{meta.get('suite_profile', '?')}, {meta.get('suite_repeat', '?')} repeats"),
+        ("modes", ", ".join(suite.modes)),
+        ("agents", ", ".join(f"{a:,}" for a in suite.agents)),
+        ("started", min(run_dates(suite.suite), default="unknown")),
+        (
+            "suite took",
+            f"{meta['suite_elapsed_s']:g} s" if "suite_elapsed_s" in meta else "unknown",
+        ),
+        ("loop, clock", f"{meta.get('loop', '?')}, {meta.get('clock', '?')}"),
+    ]
+    return rows + _run_facts(suite)
+
+
+def _run_facts(suite: SuiteData) -> list[tuple[str, str]]:
+    if not suite.documents:
+        return [("raw runs", "not found")]
+    meta, config = suite.documents[0]["meta"], suite.documents[0]["config"]
+    return [
+        ("raw runs", f"{len(suite.documents)} documents in {suite.runs_dir}"),
+        (
+            "machine",
+            f"{meta.get('cpu_model')}, {meta.get('cores')} cores, "
+            f"{meta.get('implementation', 'Python')} {meta.get('python')}, {meta.get('platform')}",
+        ),
+        (
+            "workload",
+            f"period {config.get('period')} s, nudge {config.get('nudge')} s, "
+            f"{config.get('duration')} s per run, seed {config.get('seed')}",
+        ),
+    ]
+
+
+def metadata_rows(suite: SuiteData) -> list[tuple[str, str]]:
+    """Every metadata key the suite's benchmarks share, and the first run's command line."""
+    rows = [(key, str(value)) for key, value in sorted(suite.metadata.items())]
+    if suite.documents:
+        rows.append(("command (first run)", str(suite.documents[0]["meta"].get("command"))))
+    return rows
+
+
+def _benchmark(suite: pyperf.BenchmarkSuite, name: str) -> pyperf.Benchmark | None:
+    try:
+        return suite.get_benchmark(name)
+    except KeyError:
+        return None
+
+
+def _distinct_labels(old: SuiteData, new: SuiteData) -> tuple[str, str]:
+    labels = suite_label(old), suite_label(new)
+    return labels if labels[0] != labels[1] else (old.path.name, new.path.name)
+
+
+_SCALING = (
+    "Each headline metric against the number of agents, log-log: the median of the repeats "
+    "with MAD error bars, and per mode the least-squares slope of log(value) on log(agents) "
+    "(numpy.polyfit): 1 = grows in proportion to the agents, 0 = flat. Metrics that are zero "
+    "or absent are left out."
+)
+_MEMORY = (
+    "RSS per agent ((after setup - baseline) / agents) and gc-tracked objects per agent, "
+    "by mode and agent count: median ± MAD of the repeats."
+)
+_LAG_CDF = (
+    "Event-loop lag at {agents:,} agents: each mode's HDR histograms (µs resolution, "
+    "coordinated-omission corrected) of its {runs} runs merged into one CDF. Dotted lines: "
+    "p50 and p99 (of all samples merged, so not the median of the runs' p99 in the tables)."
+)
+_TIMELINE = (
+    "One run per mode at {agents:,} agents, the one with the median lag p99 of its repeats "
+    "({picked}): per-second loop-lag p99, flashes per second and the order parameter R, in "
+    "seconds since the probes started."
+)
+_COMPARISON = (
+    "Change of each metric's median at {agents:,} agents from {old} (old) to {new} (new), a "
+    "bar per mode; pale hatched bars are not significant or could not be tested by pyperf."
+)

@@ -1,0 +1,159 @@
+"""Two suites side by side: the change of each benchmark's median and pyperf's significance.
+
+Significance is pyperf's own: the test `python -m pyperf compare_to` runs (a two-sample
+Student t-test at 95 %). pyperf 2.x exposes it only privately, as
+`pyperf._compare.is_significant_benchs`; it is imported under a guard, and without it every
+change is reported as "untested" rather than guessed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyperf
+
+from bench.metrics import HEADLINE, Metric
+from bench.suite.table import Cell, make_cell
+from bench.workload import MODES
+
+try:  # private in pyperf 2.11: the function compare_to itself calls
+    from pyperf._compare import is_significant_benchs as _pyperf_significance
+except ImportError:  # pragma: no cover - a pyperf that moved it: say "untested", don't guess
+    _pyperf_significance = None
+
+SIGNIFICANCE_SOURCE = (
+    "pyperf._compare.is_significant_benchs (compare_to's t-test, 95 %)"
+    if _pyperf_significance is not None
+    else "unavailable: this pyperf has no _compare.is_significant_benchs"
+)
+
+_COMPARED_META = ("loop", "clock", "suite_profile", "workload_duration_s", "suite_repeat")
+_COMPARED_MACHINE = ("cpu_model", "cores", "python", "implementation")
+
+
+@dataclass(frozen=True, slots=True)
+class Significance:
+    """pyperf's verdict on two benchmarks; `significant` None (and why) when it could not test."""
+
+    significant: bool | None
+    t_score: float | None
+    untested_because: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One benchmark (metric, mode, agents) in both suites."""
+
+    metric: Metric
+    mode: str
+    agents: int
+    old: Cell
+    new: Cell
+    significance: Significance
+
+    @property
+    def ratio(self) -> float | None:
+        """New median / old median (None when the old one is 0)."""
+        return self.new.median / self.old.median if self.old.median else None
+
+    @property
+    def verdict(self) -> str:
+        """ "better" / "worse" (significant, by the metric's good direction), else why not."""
+        if self.significance.significant is None:
+            return "untested"
+        if not self.significance.significant or self.ratio in (None, 1.0):
+            return "not significant"
+        lower = self.ratio is not None and self.ratio < 1.0
+        return "better" if lower == (self.metric.better == "lower") else "worse"
+
+
+def significance(old: pyperf.Benchmark | None, new: pyperf.Benchmark | None) -> Significance:
+    """pyperf's t-test on the two benchmarks' values, as compare_to runs it."""
+    if old is None or new is None:
+        return Significance(None, None, "no values > 0 on one side (pyperf keeps none)")
+    if _pyperf_significance is None:
+        return Significance(None, None, "this pyperf has no _compare.is_significant_benchs")
+    significant, t_score = _pyperf_significance(old, new)
+    if t_score is None:  # pyperf says "significant" when its test could not run; we don't
+        return Significance(None, None, untested_reason(old.get_values(), new.get_values()))
+    return Significance(bool(significant), float(t_score))
+
+
+def untested_reason(old: Sequence[float], new: Sequence[float]) -> str:
+    """Why pyperf's t-test could not run on these values (it needs equal sizes and variance)."""
+    if len(old) == 1 and len(new) == 1:
+        return "one value on each side"
+    if len(old) != len(new):
+        return "pyperf's t-test needs as many runs on both sides"
+    return "no variance (identical values)"
+
+
+def changes(
+    old_values: Mapping[str, Mapping[tuple[str, int], list[float]]],
+    new_values: Mapping[str, Mapping[tuple[str, int], list[float]]],
+    test: Callable[[Metric, str, int], Significance],
+) -> list[Change]:
+    """Every (metric, mode, agents) present in both suites, in HEADLINE order."""
+    found = []
+    for metric in HEADLINE:
+        old, new = old_values.get(metric.path, {}), new_values.get(metric.path, {})
+        for mode, agents in sorted(set(old) & set(new), key=lambda k: (k[1], _mode_rank(k[0]))):
+            before, after = make_cell(old[(mode, agents)]), make_cell(new[(mode, agents)])
+            if before and after:
+                found.append(
+                    Change(metric, mode, agents, before, after, test(metric, mode, agents))
+                )
+    return found
+
+
+def comparison_sentences(found: Sequence[Change]) -> list[str]:
+    """How many benchmarks changed significantly, and the largest change each way."""
+    if not found:
+        return ["The two suites have no benchmark in common."]
+    better = [c for c in found if c.verdict == "better"]
+    worse = [c for c in found if c.verdict == "worse"]
+    sentences = [
+        f"Of {len(found)} benchmarks in both suites, {len(better)} got significantly better and "
+        f"{len(worse)} significantly worse{_untested(found)}."
+    ]
+    for label, group in (("regression", worse), ("improvement", better)):
+        if group:
+            largest = max(group, key=_factor)
+            sentences.append(f"Largest significant {label}: {describe(largest)}.")
+    return sentences
+
+
+def describe(change: Change) -> str:
+    """ "event-loop lag p99, shared, 2,500 agents: +12.3 %"."""
+    percent = "n/a" if change.ratio is None else f"{(change.ratio - 1) * 100:+.1f} %"
+    return f"{change.metric.label}, {change.mode}, {change.agents:,} agents: {percent}"
+
+
+def mismatches(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """What differs between the suites' set-ups (loop, clock, profile, machine): said loudly."""
+    return [
+        f"{key} differs: {old[key]} (old) vs {new[key]} (new)"
+        for key in (*_COMPARED_META, *_COMPARED_MACHINE)
+        if key in old and key in new and old[key] != new[key]
+    ]
+
+
+def _untested(found: Sequence[Change]) -> str:
+    reasons = Counter(c.significance.untested_because for c in found if c.verdict == "untested")
+    if not reasons:
+        return ""
+    listed = "; ".join(f"{count}: {reason}" for reason, count in reasons.most_common())
+    return f"; {sum(reasons.values())} could not be tested ({listed})"
+
+
+def _factor(change: Change) -> float:
+    ratio = change.ratio or 1.0
+    return ratio if ratio >= 1 else 1 / ratio
+
+
+def _mode_rank(mode: str) -> tuple[int, str]:
+    order = list(MODES)
+    return (order.index(mode), "") if mode in order else (len(order), mode)

@@ -1,0 +1,106 @@
+"""Loading a pyperf suite and the raw run documents behind it (the report's only file reads)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyperf
+
+from bench.errors import BenchError
+from bench.schema import load_result
+from bench.suite.pyperf_suite import suite_values
+from bench.suite.table import MetricTable, tables_from_values
+from bench.workload import MODES
+
+
+@dataclass(frozen=True, slots=True)
+class SuiteData:
+    """One suite as the report sees it: pyperf's benchmarks, their values, and the raw runs."""
+
+    path: Path
+    suite: pyperf.BenchmarkSuite
+    values: dict[str, dict[tuple[str, int], list[float]]]
+    metadata: dict[str, Any]
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    runs_dir: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """The modes measured, in the order of MODES (unknown ones after, sorted)."""
+        found = {mode for by_config in self.values.values() for mode, _ in by_config}
+        return tuple(m for m in MODES if m in found) + tuple(sorted(found - set(MODES)))
+
+    @property
+    def agents(self) -> tuple[int, ...]:
+        """The agent counts measured, ascending."""
+        return tuple(sorted({a for by_config in self.values.values() for _, a in by_config}))
+
+    @property
+    def tables(self) -> list[MetricTable]:
+        """The suite's comparison tables (the same as its latest.md)."""
+        return tables_from_values(self.values, self.modes, self.agents)
+
+
+def load_suite(path: Path) -> SuiteData:
+    """Read a suite with pyperf's own loader, then find its raw runs (or say why not)."""
+    try:
+        suite = pyperf.BenchmarkSuite.load(str(path))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise BenchError(f"cannot read suite {path}: {error}") from None
+    metadata = dict(suite.get_metadata())
+    runs_dir, documents, notes = find_runs(path, metadata, run_dates(suite))
+    return SuiteData(path, suite, suite_values(suite), metadata, documents, runs_dir, notes)
+
+
+def run_dates(suite: pyperf.BenchmarkSuite) -> set[str]:
+    """The start time of every run in the suite (pyperf's `date`, the document's `started_at`)."""
+    return {
+        str(run.get_metadata()["date"])
+        for benchmark in suite.get_benchmarks()
+        for run in benchmark.get_runs()
+        if "date" in run.get_metadata()
+    }
+
+
+def find_runs(
+    path: Path, metadata: dict[str, Any], dates: set[str]
+) -> tuple[Path | None, list[dict[str, Any]], list[str]]:
+    """(folder, documents, notes): the `runs_dir` metadata, else a folder whose runs match."""
+    recorded = metadata.get("runs_dir")
+    if isinstance(recorded, str):
+        folder = path.parent / recorded
+        if folder.is_dir():
+            documents, notes = load_documents(folder, dates)
+            return folder, documents, notes
+        return None, [], [f"the runs of {path.name} are not in {folder} (its runs_dir)"]
+    for folder in _candidates(path, metadata):
+        documents, notes = load_documents(folder, dates)
+        if documents and dates <= {d["meta"]["started_at"] for d in documents}:
+            return folder, documents, notes
+    note = (
+        f"{path.name} records no runs_dir and no folder {path.parent / 'runs'}/suite-* has its runs"
+    )
+    return None, [], [note]
+
+
+def load_documents(folder: Path, dates: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The folder's result documents that belong to the suite (by start time), and skip notes."""
+    documents, notes = [], []
+    for file in sorted(folder.glob("*.json")):
+        try:
+            document = load_result(file)
+        except BenchError as error:
+            notes.append(f"skipped {file.name}: {error}")
+            continue
+        if not dates or document["meta"].get("started_at") in dates:
+            documents.append(document)
+    return documents, notes
+
+
+def _candidates(path: Path, metadata: dict[str, Any]) -> list[Path]:
+    # Suites written before `runs_dir` existed: same commit, newest first.
+    commit = str(metadata.get("commit", ""))[:10] or "*"
+    return sorted((path.parent / "runs").glob(f"suite-*-{commit}"), reverse=True)

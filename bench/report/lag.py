@@ -1,0 +1,71 @@
+"""The event-loop-lag distribution of a set of runs, from their HDR histograms (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+_US_PER_MS = 1000.0
+
+
+@dataclass(frozen=True, slots=True)
+class Cdf:
+    """Cumulative fraction of lag samples at or below each recorded value (ms)."""
+
+    values_ms: tuple[float, ...]
+    fractions: tuple[float, ...]
+    count: int
+    runs: int
+
+    def value_at(self, fraction: float) -> float:
+        """The smallest recorded value with at least `fraction` of the samples at or below it."""
+        return next(v for v, f in zip(self.values_ms, self.fractions, strict=True) if f >= fraction)
+
+
+def merge_histograms(encoded: Sequence[str]) -> HdrHistogram | None:
+    """Decode each run's histogram and add them up: the repeats as one distribution."""
+    histograms = [HdrHistogram.decode(text) for text in encoded]
+    if not histograms:
+        return None
+    merged = histograms[0]
+    for histogram in histograms[1:]:
+        merged.add(histogram)
+    return merged
+
+
+def lag_cdf(encoded: Sequence[str]) -> Cdf | None:
+    """The CDF of the merged histograms (values in µs become ms); None without samples."""
+    merged = merge_histograms(encoded)
+    total = merged.get_total_count() if merged is not None else 0
+    if merged is None or total == 0:
+        return None
+    steps = [
+        (step.value_iterated_to / _US_PER_MS, step.total_count_to_this_value / total)
+        for step in merged.get_recorded_iterator()
+    ]
+    values, fractions = zip(*steps, strict=True)
+    return Cdf(values, fractions, total, len(encoded))
+
+
+def mode_cdfs(
+    documents: Sequence[dict[str, Any]], modes: Sequence[str], agents: int
+) -> dict[str, Cdf]:
+    """Each mode's lag CDF at one agent count, every repeat that has a histogram merged."""
+    cdfs = {}
+    for mode in modes:
+        encoded = [
+            doc["series"]["loop_lag_histogram"]
+            for doc in documents
+            if _config(doc) == (mode, agents) and doc["series"].get("loop_lag_histogram")
+        ]
+        cdf = lag_cdf(encoded)
+        if cdf is not None:
+            cdfs[mode] = cdf
+    return cdfs
+
+
+def _config(document: dict[str, Any]) -> tuple[str, int]:
+    return document["config"]["mode"], document["config"]["agents"]

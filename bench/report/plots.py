@@ -1,0 +1,218 @@
+"""The report's plots: matplotlib figures on the Agg canvas, returned as PNG bytes.
+
+Only drawing happens here; what to draw comes from the pure modules (scaling, lag,
+timeline, compare). Each mode has one colour in every plot (MODE_COLOURS).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping, Sequence
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+from bench.metrics import Metric
+from bench.report.compare import Change
+from bench.report.lag import Cdf
+from bench.report.scaling import ScalingLine, describe_slope, scaling_lines
+from bench.report.timeline import Timeline
+from bench.suite.table import MetricTable
+
+MODE_COLOURS: dict[str, str] = {"per_agent": "#d62728", "shared": "#1f77b4", "raw": "#2ca02c"}
+"""One colour per mode, the same in every plot."""
+
+_OTHER_COLOURS = ("#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+_UNIT_TEXT = {"ms": "ms", "us": "µs", "s": "s", "bytes": "bytes", "1/s": "per second"}
+_COLUMNS = 3
+DPI = 100
+
+
+def mode_colour(mode: str) -> str:
+    """The mode's colour; a mode not in MODE_COLOURS gets a stable one of its own."""
+    if mode in MODE_COLOURS:
+        return MODE_COLOURS[mode]
+    return _OTHER_COLOURS[sum(map(ord, mode)) % len(_OTHER_COLOURS)]
+
+
+def axis_label(metric: Metric) -> str:
+    """ "event-loop lag p99 (ms)"; counts and ratios have no unit to show."""
+    unit = _UNIT_TEXT.get(metric.unit)
+    return f"{metric.label} ({unit})" if unit else metric.label
+
+
+def png(figure: Figure) -> bytes:
+    """Render a figure with Agg into PNG bytes."""
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
+def scaling_figure(tables: Sequence[MetricTable]) -> bytes | None:
+    """Each metric against agents, log-log, a line per mode with its fitted slope."""
+    panels = [(t, lines) for t in tables if (lines := scaling_lines(t))]
+    if not panels:
+        return None
+    rows = math.ceil(len(panels) / _COLUMNS)
+    figure = Figure(figsize=(5.0 * _COLUMNS, 3.6 * rows + 0.6), layout="constrained")
+    axes = list(figure.subplots(rows, _COLUMNS, squeeze=False).flat)
+    for ax, (table, lines) in zip(axes, panels, strict=False):
+        _scaling_panel(ax, table.metric, lines)
+    for ax in axes[len(panels) :]:
+        ax.set_visible(False)
+    figure.suptitle(
+        "How each metric grows with the number of agents "
+        "(log-log; median ± MAD of the repeats; slope 1 = in proportion)"
+    )
+    return png(figure)
+
+
+def _scaling_panel(ax: Axes, metric: Metric, lines: Sequence[ScalingLine]) -> None:
+    sizes = sorted({a for line in lines for a in line.agents})
+    for line in lines:
+        below = [
+            min(mad, median * 0.9) for median, mad in zip(line.medians, line.mads, strict=True)
+        ]
+        ax.errorbar(
+            line.agents, line.medians, yerr=[below, list(line.mads)], marker="o", capsize=3,
+            color=mode_colour(line.mode), label=f"{line.mode} (slope {describe_slope(line.slope)})",
+        )  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(sizes, [f"{a:,}" for a in sizes])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    plain_log_ticks(ax)
+    ax.set_title(metric.label)
+    ax.set_xlabel("agents")
+    ax.set_ylabel(axis_label(metric))
+    ax.legend(fontsize="small")
+
+
+def plain_number(value: float) -> str:
+    """A tick label without exponents: "20,000", "200", "0.5"."""
+    return f"{value:,.0f}" if value >= 10 else f"{value:g}"
+
+
+def plain_log_ticks(ax: Axes) -> None:
+    """Log y ticks at 1, 2 and 5 of each decade, written as plain numbers ("200", "0.5")."""
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _position: plain_number(value)))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def lag_cdf_figure(cdfs: Mapping[str, Cdf], agents: int) -> bytes:
+    """The lag CDF of each mode at one size, log x in ms, with p50 and p99 in the legend."""
+    figure = Figure(figsize=(9.0, 5.0), layout="constrained")
+    ax = figure.subplots()
+    for mode, cdf in cdfs.items():
+        points = [(v, f) for v, f in zip(cdf.values_ms, cdf.fractions, strict=True) if v > 0]
+        label = (
+            f"{mode} (p50 {cdf.value_at(0.5):,.1f} ms, p99 {cdf.value_at(0.99):,.0f} ms, "
+            f"{cdf.count:,} samples)"
+        )
+        ax.step(*zip(*points, strict=True), where="post", color=mode_colour(mode), label=label)
+    for level in (0.5, 0.99):
+        ax.axhline(level, color="grey", linestyle=":", linewidth=1)
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _position: plain_number(value)))
+    ax.set_ylim(0, 1.01)
+    ax.set_xlabel("event-loop lag (ms, log scale)")
+    ax.set_ylabel("fraction of wake-ups at or below (CDF)")
+    runs = max(cdf.runs for cdf in cdfs.values())
+    ax.set_title(f"Event-loop lag distribution at {agents:,} agents ({runs} runs per mode merged)")
+    ax.legend(loc="upper left")
+    return png(figure)
+
+
+def memory_figure(rss: MetricTable | None, objects: MetricTable | None) -> bytes | None:
+    """RSS and gc-tracked objects per agent: bars per mode, grouped by agent count."""
+    panels = [
+        (t, scale, unit) for t, scale, unit in ((rss, 1024.0, "KiB"), (objects, 1.0, "")) if t
+    ]
+    if not panels:
+        return None
+    figure = Figure(figsize=(6.0 * len(panels), 4.5), layout="constrained")
+    for ax, (table, scale, unit) in zip(
+        figure.subplots(1, len(panels), squeeze=False).flat, panels, strict=True
+    ):
+        _bars(ax, table, scale)
+        ax.set_ylabel(f"{table.metric.label} ({unit})" if unit else "gc-tracked objects per agent")
+    figure.suptitle("Memory and objects per agent (median ± MAD of the repeats)")
+    return png(figure)
+
+
+def _bars(ax: Axes, table: MetricTable, scale: float) -> None:
+    width = 0.8 / len(table.modes)
+    for index, mode in enumerate(table.modes):
+        cells = [(i, row.cells.get(mode)) for i, row in enumerate(table.rows)]
+        present = [(i + (index - (len(table.modes) - 1) / 2) * width, c) for i, c in cells if c]
+        if present:
+            xs, found = zip(*present, strict=True)
+            ax.bar(
+                xs, [c.median / scale for c in found], width, yerr=[c.mad / scale for c in found],
+                capsize=3, color=mode_colour(mode), label=mode,
+            )  # fmt: skip
+    ax.set_xticks(range(len(table.rows)), [f"{row.agents:,}" for row in table.rows])
+    ax.set_xlabel("agents")
+    ax.set_title(table.metric.label)
+    ax.legend(fontsize="small")
+
+
+def timeline_figure(found: Sequence[Timeline], agents: int) -> bytes:
+    """Per-second lag p99, flashes per second and R of one run per mode, on one time axis."""
+    figure = Figure(figsize=(10.0, 8.0), layout="constrained")
+    lag_ax, flash_ax, r_ax = figure.subplots(3, 1, sharex=True)
+    for run in found:
+        colour = mode_colour(run.mode)
+        if run.lag_edges_s:
+            lag_ax.stairs(run.lag_p99_ms, run.lag_edges_s, color=colour, baseline=None)
+        if run.flash_edges_s:
+            flash_ax.stairs(run.flashes_per_s, run.flash_edges_s, color=colour, baseline=None)
+        r_ax.plot(run.r_t_s, run.r, color=colour, marker=".", label=run.mode)
+    lag_ax.set_yscale("log")
+    plain_log_ticks(lag_ax)
+    lag_ax.set_ylabel("loop lag p99\nper second (ms)")
+    flash_ax.set_ylabel("flashes per second")
+    r_ax.set_ylabel("order parameter R\n(0 incoherent, 1 sync)")
+    r_ax.set_ylim(0, 1.02)
+    r_ax.set_xlabel("time since the probes started (s)")
+    figure.legend(loc="outside lower center", ncols=len(found), fontsize="small")
+    figure.suptitle(
+        f"One run per mode at {agents:,} agents (the median run by lag p99): "
+        "loop lag beside flashes and synchrony"
+    )
+    return png(figure)
+
+
+def comparison_figure(found: Sequence[Change], agents: int, title: str) -> bytes | None:
+    """The change of each metric's median at one size, a bar per mode; pale = not significant."""
+    at_size = [c for c in found if c.agents == agents and c.ratio is not None]
+    labels = list(dict.fromkeys(c.metric.label for c in at_size))
+    modes = list(dict.fromkeys(c.mode for c in at_size))
+    if not at_size:
+        return None
+    figure = Figure(figsize=(9.0, 1.5 + 0.2 * len(labels) * len(modes)), layout="constrained")
+    ax = figure.subplots()
+    height = 0.8 / len(modes)
+    for change in at_size:
+        offset = (modes.index(change.mode) - (len(modes) - 1) / 2) * height
+        solid = change.verdict in ("better", "worse")
+        row = labels.index(change.metric.label) + offset
+        ax.barh(
+            row, ((change.ratio or 1.0) - 1) * 100, height, color=mode_colour(change.mode),
+            alpha=1.0 if solid else 0.35, hatch=None if solid else "//",
+        )  # fmt: skip
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("change of the median, new vs old (%)")
+    pale = Patch(facecolor="white", edgecolor="grey", hatch="//", label="not significant/untested")
+    handles = [*(Patch(color=mode_colour(m), label=m) for m in modes), pale]
+    ax.legend(handles=handles, fontsize="small")
+    ax.set_title(title)
+    return png(figure)

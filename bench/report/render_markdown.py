@@ -1,0 +1,82 @@
+"""The report as Markdown: the same text and tables, plots as PNG files beside it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from html import escape
+
+from bench.report.build import Comparison, Plot, Report
+from bench.report.render_html import change_row
+from bench.suite.table import render_markdown as render_tables
+
+FILES_DIR = "report_files"
+"""Where the PNGs go, beside report.md."""
+
+_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
+
+
+def md_escape(text: str) -> str:
+    """Text from results, made inert: no HTML, no emphasis, no table breaks."""
+    return _SPECIAL.sub(r"\\\1", escape(text, quote=False))
+
+
+def plot_path(plot: Plot) -> str:
+    """The PNG's path relative to report.md."""
+    return f"{FILES_DIR}/{plot.name}.png"
+
+
+def render_markdown(report: Report) -> str:
+    """The whole document."""
+    parts = [
+        f"# {md_escape(report.title)}",
+        "\n".join(f"- **{md_escape(k)}:** {md_escape(v)}" for k, v in report.facts),
+        "## Summary\n\n" + _bullets(report.summary),
+    ]
+    if report.comparison:
+        parts.append(
+            f"Since {md_escape(report.comparison.old_label)}:\n\n"
+            + _bullets(report.comparison.sentences)
+        )
+    parts += [f"> {md_escape(note)}" for note in report.notes]
+    if report.plots:
+        parts.append("## Plots\n\n" + "\n\n".join(_image(plot) for plot in report.plots))
+    if report.comparison:
+        parts.append(_comparison(report.comparison))
+    parts.append(
+        "## Tables (median ± MAD of the repeats)\n\n" + render_tables(report.tables).strip()
+    )
+    parts.append(_metadata(report.metadata))
+    return "\n\n".join(parts) + "\n"
+
+
+def _bullets(sentences: Sequence[str]) -> str:
+    return "\n".join(f"- {md_escape(s)}" for s in sentences)
+
+
+def _image(plot: Plot) -> str:
+    return f"![{md_escape(plot.name)}]({plot_path(plot)})\n\n*{md_escape(plot.caption)}*"
+
+
+def _comparison(comparison: Comparison) -> str:
+    lines = ["## Comparison", ""]
+    lines += [f"> **Set-ups differ:** {md_escape(w)}\n" for w in comparison.warnings]
+    lines.append(
+        f"Old: {md_escape(comparison.old_label)}; new: {md_escape(comparison.new_label)}. "
+        f"Change: ratio of the medians. Significance: `{comparison.significance_source}`."
+    )
+    if comparison.plot:
+        lines += ["", _image(comparison.plot)]
+    header = ["metric", "mode", "agents", "old", "new", "change", "t", "verdict"]
+    rows = [[text for text, _ in change_row(c)] for c in comparison.changes]
+    return "\n".join(lines) + "\n\n" + _table(header, rows)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(md_escape(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _metadata(rows: Sequence[tuple[str, str]]) -> str:
+    return "## Metadata\n\n" + _table(["key", "value"], [[k, v] for k, v in rows])
