@@ -122,7 +122,7 @@ def test_bad_input_is_refused_before_any_work(args, message, tmp_path, capsys, n
     status = main(["run", *args, "--quiet", "--out", str(out)])
 
     assert status == 2
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 5.0  # no 20 s run was started
     captured = capsys.readouterr()
     assert captured.err == f"error: {message}\n"
     assert captured.out == ""

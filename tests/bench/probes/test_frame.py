@@ -69,7 +69,7 @@ async def test_idle_loop_renders_at_the_target_rate_on_the_virtual_clock():
 @pytest.mark.looptime(False)
 async def test_idle_loop_renders_close_to_the_target_rate_on_the_real_clock():
     metrics = (await run_probe(FrameProbe(side=4, fps=50.0), 0.3)).result().metrics
-    assert 30 <= metrics["fps"] <= 55
+    assert 20 <= metrics["fps"] <= 55  # generous: CI machines are noisy
     assert metrics["jitter_p50_ms"] < 5
 
 
