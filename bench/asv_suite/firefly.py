@@ -178,11 +178,9 @@ class Firefly:
 
 def set_up_agents(mode: str, agents: int) -> list[Coroutine[Any, Any, Any]]:
     """Create a swarm and set up every agent for `mode`; returns their unstarted lives."""
-    from bench.workload import Swarm, get_mode, make_config
+    from bench.workload import Swarm, make_config, set_up_agents
 
-    swarm = Swarm(make_config(agents=agents))
-    strategy = get_mode(mode)(swarm)
-    return [strategy.agent(agent) for agent in swarm.create_agents()]
+    return set_up_agents(Swarm(make_config(agents=agents)), mode)
 
 
 class AgentSetup:

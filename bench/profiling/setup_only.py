@@ -11,19 +11,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Coroutine
-from typing import Any
 
-from bench.workload import FireflyConfig, Swarm, get_mode, make_config
+from bench.workload import FireflyConfig, Swarm, make_config, set_up_agents
 
 SETUP_FUNCTION = "set_up_agents"
 """The function under which every byte of the agents' set-up is allocated."""
-
-
-def set_up_agents(swarm: Swarm, mode_name: str) -> list[Coroutine[Any, Any, Any]]:
-    """Build the mode (its engine, if shared) and every agent's unstarted life."""
-    mode = get_mode(mode_name)(swarm)
-    return [mode.agent(agent) for agent in swarm.create_agents()]
 
 
 async def set_up_and_close(mode_name: str, config: FireflyConfig) -> int:

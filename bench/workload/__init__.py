@@ -2,7 +2,7 @@
 
 from bench.workload.config import FireflyConfig, make_config
 from bench.workload.convergence import ConvergenceMonitor, order_parameter
-from bench.workload.modes import MODES, Mode, get_mode
+from bench.workload.modes import MODES, Mode, get_mode, set_up_agents
 from bench.workload.physics import Agent, Tally
 from bench.workload.swarm import Swarm
 
@@ -17,4 +17,5 @@ __all__ = [
     "get_mode",
     "make_config",
     "order_parameter",
+    "set_up_agents",
 ]

@@ -125,6 +125,12 @@ MODES: dict[str, type[Mode]] = {m.name: m for m in (PerAgentMode, SharedMode, Ra
 """Every mode by name, in the order reports show them."""
 
 
+def set_up_agents(swarm: Swarm, mode_name: str) -> list[Coroutine[Any, Any, Any]]:
+    """Build the mode (its engine or engines) and every agent's not-yet-started life."""
+    mode = get_mode(mode_name)(swarm)
+    return [mode.agent(agent) for agent in swarm.create_agents()]
+
+
 def get_mode(name: str) -> type[Mode]:
     """The mode called `name`, or a BenchError listing the valid ones."""
     try:
