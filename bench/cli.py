@@ -189,6 +189,70 @@ def report(
     raise typer.Exit(report_command(ReportOptions(suites or [], out_dir, quiet)))
 
 
+@app.command()
+@_user_errors
+def gate(
+    base: Annotated[
+        str | None,
+        typer.Option(help="Base git ref (default: merge-base with main, else HEAD~1)."),
+    ] = None,
+    head: Annotated[
+        str | None, typer.Option(help="Head git ref (default: the working tree).")
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="Compare with a stored pyperf suite instead of a base (less reliable)."),
+    ] = None,
+    agents: Annotated[int | None, typer.Option(help="Agents per timing run.")] = None,
+    duration: Annotated[float | None, typer.Option(help="Seconds per timing run.")] = None,
+    pairs: Annotated[
+        int | None, typer.Option(help="Base/head pairs per mode (at least 5).")
+    ] = None,
+    modes: Annotated[str | None, typer.Option(help="Modes, comma/space separated.")] = None,
+    threshold: Annotated[
+        float | None, typer.Option(help="Regression threshold, a fraction (0.10 = 10%).")
+    ] = None,
+    confidence: Annotated[float | None, typer.Option(help="Confidence level (0.95).")] = None,
+    inject_slowdown: Annotated[
+        float | None,
+        typer.Option(
+            help="Test the gate: slow a temporary copy of the head's engine by this fraction."
+        ),
+    ] = None,
+    validate: Annotated[
+        bool, typer.Option("--validate", help="Measure the gate's false alarms and catch rate.")
+    ] = False,
+    validate_runs: Annotated[int, typer.Option(help="A/A gates in --validate.")] = 3,
+    results_dir: Annotated[Path, typer.Option(help="Where gate.md/gate.json go.")] = Path(
+        "results"
+    ),
+    quiet: Annotated[bool, typer.Option(help="No progress bar or table.")] = False,
+) -> None:
+    """Base vs head, side by side: exit 0 pass, 1 regression, 2 could not run (see README)."""
+    from bench.commands.gate import GateOptions, gate_command
+
+    overrides = {
+        "agents": agents,
+        "duration": duration,
+        "pairs": pairs,
+        "modes": _words(modes),
+        "threshold": threshold,
+        "confidence": confidence,
+    }
+    options = GateOptions(
+        base,
+        head,
+        baseline,
+        inject_slowdown,
+        validate,
+        validate_runs,
+        results_dir,
+        quiet,
+        overrides,
+    )
+    raise typer.Exit(gate_command(options))
+
+
 def _words(text: str | None) -> list[str] | None:
     return text.replace(",", " ").split() or None if text else None
 

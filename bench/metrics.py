@@ -49,4 +49,9 @@ HEADLINE: tuple[Metric, ...] = (
 )
 """In the order summaries show them."""
 
-BY_PATH: dict[str, Metric] = {metric.path: metric for metric in HEADLINE}
+SETUP_ALLOCATIONS = Metric(
+    "memory.python_per_agent_bytes", "bytes", "allocations in setup per agent", deterministic=True
+)
+"""Python bytes allocated in setup and still alive after it (only with --tracemalloc)."""
+
+BY_PATH: dict[str, Metric] = {metric.path: metric for metric in (*HEADLINE, SETUP_ALLOCATIONS)}

@@ -156,10 +156,16 @@ class MemoryProbe(Probe):
         reading = self._readings.get(label)
         return None if reading is None or reading.python is None else reading.python[0]
 
-    def _python_metrics(self) -> dict[str, int | None]:
+    def _python_metrics(self) -> dict[str, float | None]:
         peaks = [r.python[1] for r in self._readings.values() if r.python is not None]
         return {
             "python_current_after_setup_bytes": self._python_current("after_setup"),
             "python_current_end_bytes": self._python_current("end"),
             "python_peak_bytes": max(peaks, default=None),
+            f"python_per_{self._unit_name}_bytes": self._python_per_unit(),
         }
+
+    def _python_per_unit(self) -> float | None:
+        """Python bytes allocated during setup and still alive after it, per unit."""
+        before, after = self._python_current("baseline"), self._python_current("after_setup")
+        return None if before is None or after is None else (after - before) / self._units

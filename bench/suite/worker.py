@@ -30,6 +30,7 @@ class WorkerConfig:
     seed: int = 1
     clock: str = "real"
     loop: str = "asyncio"
+    trace_python: bool = False
 
     @property
     def label(self) -> str:
@@ -43,6 +44,7 @@ class WorkerConfig:
             *("--duration", repr(self.duration), "--period", repr(self.period)),
             *("--nudge", repr(self.nudge), "--seed", str(self.seed)),
             *("--clock", self.clock, "--loop", self.loop, "--quiet", "--out", str(out)),
+            *(["--tracemalloc"] if self.trace_python else []),
         ]
 
 
@@ -50,11 +52,18 @@ class WorkerFailed(Exception):
     """A worker process exited with an error; the message carries its stderr."""
 
 
-def run_worker(config: WorkerConfig, out: Path, timeout: float | None = None) -> dict[str, Any]:
-    """Run one configuration in a fresh interpreter and return its result document."""
+def run_worker(
+    config: WorkerConfig, out: Path, timeout: float | None = None, cwd: Path | None = None
+) -> dict[str, Any]:
+    """Run one configuration in a fresh interpreter and return its result document.
+
+    The worker imports `bench` and `cascade` from `cwd` (default: this checkout); the gate
+    points it at a folder pairing the head's harness with the engine of either side.
+    """
     command = [sys.executable, "-m", "bench", *config.argv(out)]
+    where = _ROOT if cwd is None else cwd
     try:
-        done = subprocess.run(command, cwd=_ROOT, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(command, cwd=where, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as expired:
         raise WorkerFailed(f"{config.label}: no result after {expired.timeout:g} s") from None
     if done.returncode != 0:

@@ -109,6 +109,7 @@ def test_trace_python_reports_python_allocations():
     assert after_setup > 4 * MIB
     assert end > after_setup + 4 * MIB
     assert metrics["python_peak_bytes"] >= end
+    assert metrics["python_per_agent_bytes"] == pytest.approx(after_setup, rel=0.01)
     assert len(first) == len(second)
 
 
@@ -134,6 +135,7 @@ async def test_missing_checkpoints_give_none():
     assert metrics["uss_per_agent_bytes"] is None
     assert metrics["rss_peak_bytes"] == metrics["rss_baseline_bytes"]
     assert metrics["python_current_end_bytes"] is None
+    assert metrics["python_per_agent_bytes"] is None
 
 
 def test_arguments_are_checked():

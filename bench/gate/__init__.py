@@ -1,0 +1,1 @@
+"""`python -m bench gate`: base vs head measured side by side, judged with statistics."""

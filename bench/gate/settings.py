@@ -1,0 +1,152 @@
+"""The gate's settings: `[tool.bench.gate]` of pyproject.toml, then command-line overrides.
+
+Every value is checked before anything runs; an unknown key or a bad value is a BenchError
+that names the key and what it accepts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.errors import BenchError
+from bench.metrics import SETUP_ALLOCATIONS
+from bench.workload import MODES, make_config
+
+TIMING_METRICS = (
+    "work.cpu_us_per_generation",
+    "loop_lag.p99_ms",
+    "frame.flush_p99_ms",
+    "memory.rss_per_agent_bytes",
+)
+"""Real-clock metrics compared pair by pair (head/base)."""
+
+COUNT_METRICS = ("work.generations", "work.messages", "work.inbox_misses", "work.agent_errors")
+"""Virtual-clock counts: exactly repeatable, compared exactly."""
+
+PER_AGENT_METRICS = ("objects.objects_per_agent", SETUP_ALLOCATIONS.path)
+"""Virtual-clock setup costs per agent, compared within `tolerance`."""
+
+MIN_PAIRS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class GateSettings:
+    """What the gate measures and how strictly it judges; see pyproject.toml for each value."""
+
+    agents: int = 900
+    duration: float = 4.0
+    pairs: int = MIN_PAIRS
+    modes: tuple[str, ...] = tuple(MODES)
+    threshold: float = 0.10
+    confidence: float = 0.95
+    virtual_agents: int = 100
+    virtual_duration: float = 10.0
+    tolerance: float = 0.01
+    shared_vs_raw: float = 2.0
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    def threshold_for(self, path: str) -> float:
+        """The regression threshold of one timing metric (its override, or the default)."""
+        return self.thresholds.get(path, self.threshold)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for gate.json."""
+        return {**dataclasses.asdict(self), "modes": list(self.modes)}
+
+
+def load_settings(pyproject: Path, overrides: dict[str, Any] | None = None) -> GateSettings:
+    """Settings from `pyproject` ([tool.bench.gate], optional), non-None `overrides` on top."""
+    table: dict[str, Any] = {}
+    if pyproject.is_file():
+        try:
+            document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise BenchError(f"cannot read {pyproject}: {error}") from None
+        table = dict(document.get("tool", {}).get("bench", {}).get("gate", {}))
+    table |= {key: value for key, value in (overrides or {}).items() if value is not None}
+    return settings_from(table, where=f"{pyproject} [tool.bench.gate]")
+
+
+def settings_from(table: dict[str, Any], where: str = "[tool.bench.gate]") -> GateSettings:
+    """Check a settings table and build GateSettings from it (missing keys keep defaults)."""
+    known = {f.name for f in dataclasses.fields(GateSettings)}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise BenchError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {sorted(known)}")
+    values = dict(table)
+    if "modes" in values:
+        values["modes"] = _modes(values["modes"], where)
+    for key in ("agents", "pairs", "virtual_agents"):
+        if key in values:
+            values[key] = _integer(values[key], key, where)
+    for key in ("duration", "threshold", "confidence", "virtual_duration", "tolerance"):
+        if key in values:
+            values[key] = _number(values[key], key, where)
+    if "shared_vs_raw" in values:
+        values["shared_vs_raw"] = _number(values["shared_vs_raw"], "shared_vs_raw", where)
+    if "thresholds" in values:
+        values["thresholds"] = _thresholds(values["thresholds"], where)
+    settings = GateSettings(**values)
+    _check(settings, where)
+    return settings
+
+
+def _check(settings: GateSettings, where: str) -> None:
+    if settings.pairs < MIN_PAIRS:
+        raise BenchError(f"{where}: pairs must be at least {MIN_PAIRS}, got {settings.pairs}")
+    if not 0 < settings.confidence < 1:
+        raise BenchError(f"{where}: confidence must be between 0 and 1, got {settings.confidence}")
+    for key in ("threshold", "tolerance"):
+        value = getattr(settings, key)
+        if not 0 <= value < 1:
+            raise BenchError(f"{where}: {key} must be a fraction in [0, 1), got {value}")
+    if settings.shared_vs_raw < 1:
+        raise BenchError(f"{where}: shared_vs_raw must be at least 1, got {settings.shared_vs_raw}")
+    try:  # the same checks and messages as `bench run`
+        make_config(agents=settings.agents, duration=settings.duration)
+        make_config(agents=settings.virtual_agents, duration=settings.virtual_duration)
+    except BenchError as error:
+        raise BenchError(f"{where}: {error}") from None
+
+
+def _modes(value: Any, where: str) -> tuple[str, ...]:
+    names = value.replace(",", " ").split() if isinstance(value, str) else value
+    if not isinstance(names, list | tuple) or not names:
+        raise BenchError(f"{where}: modes must be a non-empty list of {', '.join(MODES)}")
+    for name in names:
+        if name not in MODES:
+            raise BenchError(f"{where}: unknown mode {name!r}; choose from {', '.join(MODES)}")
+    return tuple(dict.fromkeys(names))
+
+
+def _integer(value: Any, key: str, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BenchError(f"{where}: {key} must be an integer, got {value!r}")
+    return value
+
+
+def _number(value: Any, key: str, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BenchError(f"{where}: {key} must be a number, got {value!r}")
+    return float(value)
+
+
+def _thresholds(value: Any, where: str) -> dict[str, float]:
+    if not isinstance(value, dict):
+        raise BenchError(f"{where}: thresholds must be a table of metric = fraction")
+    result = {}
+    for path, fraction in value.items():
+        if path not in TIMING_METRICS:
+            raise BenchError(
+                f"{where}: thresholds.{path}: not a timing metric; use one of "
+                f"{', '.join(TIMING_METRICS)}"
+            )
+        number = _number(fraction, f"thresholds.{path}", where)
+        if not 0 <= number < 1:
+            raise BenchError(f"{where}: thresholds.{path} must be a fraction in [0, 1)")
+        result[path] = number
+    return result
