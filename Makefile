@@ -124,5 +124,23 @@ micro-compare: $(STAMP)
 	$(MICRO_PYTEST) --benchmark-compare$(if $(MICRO_BASE),=$(MICRO_BASE)) \
 		--benchmark-compare-fail=$(MICRO_FAIL)
 
+# The regression gate (README "The regression gate"): the base (merge-base with main, else
+# HEAD~1) against the working tree, side by side. Exit 0 pass, 1 regression, 2 could not
+# run. `make gate GATE_ARGS="--base v1.0"`, `GATE_ARGS=--validate` (false alarms, catch),
+# `GATE_ARGS="--inject-slowdown 0.15"` (proves a slowdown fails). GATE_SOFT=1 turns exit 2
+# into a message and success (CI: no base to compare with is not a failure).
+GATE_ARGS ?=
+GATE_SOFT ?=
+
+.PHONY: gate
+
+gate: $(STAMP)
+	@status=0; $(PY) -m bench gate $(GATE_ARGS) || status=$$?; \
+	if [ $$status -eq 2 ] && [ -n "$(GATE_SOFT)" ]; then \
+		echo "gate: could not run (exit 2, reason above and in results/gate.md); not a failure"; \
+		status=0; \
+	fi; \
+	exit $$status
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -212,7 +212,7 @@ def gate(
     threshold: Annotated[
         float | None, typer.Option(help="Regression threshold, a fraction (0.10 = 10%).")
     ] = None,
-    confidence: Annotated[float | None, typer.Option(help="Confidence level (0.95).")] = None,
+    confidence: Annotated[float | None, typer.Option(help="Confidence level (0.99).")] = None,
     inject_slowdown: Annotated[
         float | None,
         typer.Option(

@@ -91,24 +91,36 @@ def gate_command(options: GateOptions) -> int:
 def _gate(
     options: GateOptions, settings: GateSettings, runs_dir: Path, console: Console
 ) -> GateReport:
+    """The sides (worktrees live until the comparison is done), then the comparison."""
     with contextlib.ExitStack() as stack:
-        try:
-            head = _head(options, stack)
-            if options.inject_slowdown is not None:
-                copy = stack.enter_context(head_copy(head.source))
-                inject_slowdown(copy, options.inject_slowdown)
-                label = f"{head.label} + {options.inject_slowdown:.0%} injected slowdown"
-                head = Side(label, head.commit, copy)
-            if options.baseline is not None:
-                stored, settings = _stored(options.baseline, settings, console)
-                return compare_with_baseline(
-                    stored, str(options.baseline), head, settings, runs_dir, console
-                )
-            base = _base(options, stack)
-        except BenchError as error:
-            return cannot_run(str(error), settings, None, None)
-        return compare_sides(base, head, settings, runs_dir, console)
-    raise AssertionError("unreachable")
+        report = _compare(options, settings, runs_dir, console, stack)
+    return report
+
+
+def _compare(
+    options: GateOptions,
+    settings: GateSettings,
+    runs_dir: Path,
+    console: Console,
+    stack: contextlib.ExitStack,
+) -> GateReport:
+    head: Side | None = None
+    try:
+        head = _head(options, stack)
+        if options.inject_slowdown is not None:
+            copy = stack.enter_context(head_copy(head.source))
+            inject_slowdown(copy, options.inject_slowdown)
+            label = f"{head.label} + {options.inject_slowdown:.0%} injected slowdown"
+            head = Side(label, head.commit, copy)
+        if options.baseline is not None:
+            stored, settings = _stored(options.baseline, settings, console)
+            label = str(options.baseline)
+            return compare_with_baseline(stored, label, head, settings, runs_dir, console)
+        base = _base(options, stack)
+    except BenchError as error:
+        asked = Side(options.base or "(default base)", None, Path())
+        return cannot_run(str(error), settings, asked, head)
+    return compare_sides(base, head, settings, runs_dir, console)
 
 
 def _head(options: GateOptions, stack: contextlib.ExitStack) -> Side:

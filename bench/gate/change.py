@@ -17,6 +17,8 @@ from scipy import stats
 MIN_SAMPLES = 2
 """An interval needs at least two values per side."""
 
+_ROUNDING = 1e-12  # log-ratio spread below this is float rounding, not noise
+
 
 @dataclass(frozen=True, slots=True)
 class Change:
@@ -52,7 +54,7 @@ def paired_change(base: Sequence[float], head: Sequence[float], confidence: floa
     if len(logs) < MIN_SAMPLES:
         raise ValueError(f"need at least {MIN_SAMPLES} pairs, got {len(logs)}")
     mean = float(np.mean(logs))
-    if np.ptp(logs) == 0:  # every pair moved by the same factor: no noise, a point interval
+    if _constant(logs):  # every pair moved by the same factor: no noise, a point interval
         return _change(mean, mean, mean, len(logs), paired=True)
     interval = stats.ttest_1samp(logs, 0.0).confidence_interval(confidence)
     return _change(mean, interval.low, interval.high, len(logs), paired=True)
@@ -67,11 +69,16 @@ def unpaired_change(base: Sequence[float], head: Sequence[float], confidence: fl
             f"{len(head_logs)}"
         )
     mean = float(np.mean(head_logs) - np.mean(base_logs))
-    if np.ptp(base_logs) == 0 and np.ptp(head_logs) == 0:
+    if _constant(base_logs) and _constant(head_logs):
         return _change(mean, mean, mean, len(head_logs), paired=False)
     result = stats.ttest_ind(head_logs, base_logs, equal_var=False)
     interval = result.confidence_interval(confidence)
     return _change(mean, interval.low, interval.high, len(head_logs), paired=False)
+
+
+def _constant(logs: np.ndarray) -> bool:
+    """No spread beyond float rounding (scipy would warn of catastrophic cancellation)."""
+    return bool(np.ptp(logs) <= _ROUNDING)
 
 
 def _positive(values: Sequence[float]) -> np.ndarray:

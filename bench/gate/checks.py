@@ -165,9 +165,13 @@ def _judge(change: Change, better: str, threshold: float, confidence: float) -> 
             f"worse by more than {threshold:.0%} but not significant: the {level} spans "
             f"±{change.spread:.0%}; re-run or add pairs"
         )
-    if 1 / worse_ratio - 1 > threshold and significantly_better:
-        return IMPROVED, f"better by more than {threshold:.0%}, significant ({level})"
-    return PASS, f"within {threshold:.0%}" if not significantly_worse else "significant but small"
+    if 1 / worse_ratio - 1 > threshold:
+        if significantly_better:
+            return IMPROVED, f"better by more than {threshold:.0%}, significant ({level})"
+        return PASS, f"better by more than {threshold:.0%} but not significant ({level})"
+    if significantly_worse:
+        return PASS, f"significantly worse, but by less than {threshold:.0%}"
+    return PASS, f"within {threshold:.0%}"
 
 
 def _lighter_than_per_agent(base: Series, head: Series) -> Check:
@@ -191,12 +195,14 @@ def _close_to_raw(base: Series, head: Series, settings: GateSettings, paired: bo
     path, name = "work.cpu_us_per_generation", "CPU per generation, shared / raw"
     base_factors = _factors(base, "shared", "raw", path)
     head_factors = _factors(head, "shared", "raw", path)
+    base_mid = _median([f for f in base_factors if f])
+    head_mid = _median([f for f in head_factors if f])  # the head alone decides the limit
     if paired:
         kept = [(b, h) for b, h in zip(base_factors, head_factors, strict=False) if b and h]
-        base_factors, head_factors = [b for b, _ in kept], [h for _, h in kept]
-    base_values = [f for f in base_factors if f]
-    head_values = [f for f in head_factors if f]
-    base_mid, head_mid = _median(base_values), _median(head_values)
+        base_values, head_values = [b for b, _ in kept], [h for _, h in kept]
+    else:
+        base_values = [f for f in base_factors if f]
+        head_values = [f for f in head_factors if f]
     if head_mid is None:
         return Check("relation", name, "head", "ratio", base_mid, None, None, SKIP, "no data")
     limit = settings.shared_vs_raw

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from bench.environment import collect_meta
+from bench.errors import BenchError
 from bench.gate import checks
 from bench.gate.checks import EXIT_CANNOT_RUN, Series
 from bench.gate.measure import BASE, HEAD, Measurements, Planned, SideFailed, measure, plan
@@ -43,6 +44,8 @@ def compare_sides(
             )
     except SideFailed as failure:
         return _failed(report, failure, started)
+    except BenchError as error:  # e.g. a base without cascade/
+        return _cannot(report, str(error))
     report.checks = (
         checks.deterministic_checks(found.deterministic[BASE], found.deterministic[HEAD], settings)
         + checks.timing_checks(found.timing[BASE], found.timing[HEAD], settings)
@@ -69,6 +72,8 @@ def compare_with_baseline(
             found = _measure(runs, {HEAD: head_folder}, runs_dir, settings, console)
     except SideFailed as failure:
         return _failed(report, failure, started)
+    except BenchError as error:
+        return _cannot(report, str(error))
     report.checks = checks.timing_checks(
         stored, found.timing[HEAD], settings, paired=False
     ) + checks.relation_checks(stored, found.timing[HEAD], settings, paired=False)
@@ -79,7 +84,10 @@ def cannot_run(
     reason: str, settings: GateSettings, base: Side | None, head: Side | None
 ) -> GateReport:
     """A report that says why the gate could not run (exit 2)."""
-    report = _report("paired", base, head, settings)
+    return _cannot(_report("paired", base, head, settings), reason)
+
+
+def _cannot(report: GateReport, reason: str) -> GateReport:
     report.status, report.exit_code, report.reason = "cannot_run", EXIT_CANNOT_RUN, reason
     return report
 

@@ -7,6 +7,7 @@ that names the key and what it accepts.
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +43,7 @@ class GateSettings:
     pairs: int = MIN_PAIRS
     modes: tuple[str, ...] = tuple(MODES)
     threshold: float = 0.10
-    confidence: float = 0.95
+    confidence: float = 0.99
     virtual_agents: int = 100
     virtual_duration: float = 10.0
     tolerance: float = 0.01
@@ -118,7 +119,7 @@ def _modes(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(names, list | tuple) or not names:
         raise BenchError(f"{where}: modes must be a non-empty list of {', '.join(MODES)}")
     for name in names:
-        if name not in MODES:
+        if not isinstance(name, str) or name not in MODES:
             raise BenchError(f"{where}: unknown mode {name!r}; choose from {', '.join(MODES)}")
     return tuple(dict.fromkeys(names))
 
@@ -130,8 +131,8 @@ def _integer(value: Any, key: str, where: str) -> int:
 
 
 def _number(value: Any, key: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BenchError(f"{where}: {key} must be a number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise BenchError(f"{where}: {key} must be a finite number, got {value!r}")
     return float(value)
 
 

@@ -1,0 +1,126 @@
+"""`python -m bench gate` through the CLI: exit statuses, gate.json/gate.md, one real run."""
+
+import json
+
+import pytest
+
+import bench.commands.gate as gate_module
+from bench.cli import main
+
+
+def load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def gate(tmp_path, *args):
+    return main(["gate", *args, "--results-dir", str(tmp_path), "--quiet"])
+
+
+@pytest.fixture
+def no_runs(monkeypatch):
+    """Fail the test if a comparison would start measuring."""
+
+    def refuse(*args, **kwargs):
+        pytest.fail("the gate started measuring")
+
+    monkeypatch.setattr(gate_module, "compare_sides", refuse)
+    monkeypatch.setattr(gate_module, "compare_with_baseline", refuse)
+
+
+def test_a_base_that_does_not_resolve_cannot_run(tmp_path, no_runs):
+    assert gate(tmp_path, "--base", "no-such-ref") == 2
+    data = load(tmp_path / "gate.json")
+    assert data["status"] == "cannot_run" and data["exit_code"] == 2
+    assert "'no-such-ref'" in data["reason"]
+    assert data["checks"] == [] and data["runs"] == 0
+    markdown = (tmp_path / "gate.md").read_text(encoding="utf-8")
+    assert "COULD NOT RUN: git ref 'no-such-ref' does not resolve" in markdown
+
+
+def test_a_head_that_does_not_resolve_cannot_run(tmp_path, no_runs):
+    assert gate(tmp_path, "--head", "no-such-head", "--base", "HEAD") == 2
+    assert "'no-such-head'" in load(tmp_path / "gate.json")["reason"]
+
+
+def test_base_and_baseline_together_are_refused(tmp_path, no_runs, capsys):
+    status = gate(tmp_path, "--base", "HEAD", "--baseline", str(tmp_path / "suite.json"))
+    assert status == 2
+    assert "error: use --base REF or --baseline FILE, not both" in capsys.readouterr().err
+    assert not (tmp_path / "gate.json").exists()  # bad command-line input: no report
+
+
+def test_too_few_pairs_are_refused(tmp_path, no_runs, capsys):
+    assert gate(tmp_path, "--pairs", "3") == 2
+    assert "pairs must be at least 5, got 3" in capsys.readouterr().err
+    assert not (tmp_path / "gate.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--modes", "fast"], "unknown mode 'fast'"),
+        (["--agents", "10"], "--agents must be a square number"),
+        (["--confidence", "1.5"], "confidence must be between 0 and 1"),
+        (["--validate", "--base", "HEAD"], "--validate compares the working tree with itself"),
+        (["--validate", "--validate-runs", "0"], "--validate-runs must be at least 1"),
+    ],
+)
+def test_bad_options_are_refused_before_any_run(tmp_path, no_runs, capsys, args, message):
+    assert gate(tmp_path, *args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_missing_baseline_file_cannot_run(tmp_path, no_runs):
+    missing = tmp_path / "no-such-suite.json"
+    assert gate(tmp_path, "--baseline", str(missing)) == 2
+    data = load(tmp_path / "gate.json")
+    assert data["status"] == "cannot_run"
+    assert data["reason"].startswith(f"cannot read the stored suite {missing}")
+
+
+def test_a_bad_slowdown_fraction_cannot_run(tmp_path, no_runs):
+    assert gate(tmp_path, "--base", "HEAD", "--inject-slowdown", "0") == 2
+    assert "must be a fraction like 0.15" in load(tmp_path / "gate.json")["reason"]
+
+
+def test_a_base_without_the_engine_still_writes_gate_json(tmp_path, monkeypatch, git, commit_all):
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    repo = tmp_path / "repo"
+    (repo / "bench").mkdir(parents=True)
+    (repo / "bench" / "__init__.py").write_text("")
+    git(repo, "init", "--quiet", "-b", "main")
+    old = commit_all(repo, "harness only")
+    (repo / "cascade").mkdir()
+    (repo / "cascade" / "__init__.py").write_text("")
+    commit_all(repo, "add the engine")
+    monkeypatch.setattr(gate_module, "_ROOT", repo)
+    results = tmp_path / "results"
+    assert gate(results, "--base", old) == 2
+    data = load(results / "gate.json")
+    assert data["status"] == "cannot_run" and "cascade" in data["reason"]
+
+
+@pytest.mark.looptime(False)
+@pytest.mark.timeout(120)
+def test_a_small_real_gate_of_head_against_itself(tmp_path):
+    status = gate(
+        tmp_path, "--base", "HEAD", "--modes", "raw", "--agents", "16", "--duration", "0.3"
+    )
+    assert status in (0, 1)  # real timing noise may fail a check; it must not break the gate
+    data = load(tmp_path / "gate.json")
+    assert data["exit_code"] == status
+    assert data["status"] == ("pass" if status == 0 else "regression")
+    assert data["runs"] == 12  # 2 virtual-clock runs + 5 pairs of real-clock runs
+    assert data["settings"]["modes"] == ["raw"] and data["settings"]["agents"] == 16
+    assert data["base"]["label"] == "HEAD"
+    assert data["base"]["commit"] == data["head"]["commit"]
+    deterministic = [c for c in data["checks"] if c["family"] == "deterministic"]
+    assert len(deterministic) == 6
+    for check in deterministic:
+        assert check["verdict"] == "pass", check
+        assert check["note"] in ("identical", "within tolerance 1.0%"), check
+    timing = [c for c in data["checks"] if c["family"] == "timing"]
+    assert len(timing) == 4
+    assert all(c["verdict"] in ("pass", "warn", "fail", "improved", "skip") for c in timing)
+    assert (tmp_path / "gate.md").read_text(encoding="utf-8").startswith("# Performance gate")
+    assert len(list((tmp_path / "runs").glob("gate-*/*.json"))) == 12

@@ -1,0 +1,91 @@
+"""--inject-slowdown: a spinning wrapper written into a temporary copy of the engine only."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import bench
+from bench.errors import BenchError
+from bench.gate.sides import head_copy, run_folder
+from bench.gate.slowdown import HOOK, HOOK_FILE, inject_slowdown
+
+REPO = Path(bench.__file__).resolve().parents[1]
+
+PROBE = textwrap.dedent(
+    """
+    import asyncio
+
+    import cascade as cs
+    from cascade.runtime import engine
+
+    assert "Spin" in engine.build_graph.__doc__, engine.build_graph.__doc__
+    assert engine._gate_wrapped is cs.build_graph  # the original, from cascade.graph.build
+
+
+    @cs.task
+    def step(n, stop):
+        return n if n == stop else step(n + 1, stop)
+
+
+    result = asyncio.run(cs.Engine().run(step(0, 1)))
+    print(result, engine._gate_state["generations"], cs.__file__)
+    """
+)
+
+
+def test_the_slowdown_goes_into_the_copy_only():
+    original = (REPO / HOOK_FILE).read_text(encoding="utf-8")
+    with head_copy(REPO) as copy:
+        inject_slowdown(copy, 0.15)
+        patched = (copy / HOOK_FILE).read_text(encoding="utf-8")
+        compile(patched, str(copy / HOOK_FILE), "exec")
+        assert patched.startswith(original)
+        assert f"def {HOOK}(*args, **kwargs):" in patched[len(original) :]
+        assert "Spin for 0.15 x the CPU" in patched
+    assert (REPO / HOOK_FILE).read_text(encoding="utf-8") == original
+
+
+@pytest.mark.parametrize("fraction", [0, -1, 10, float("nan")])
+def test_a_bad_fraction_is_refused_before_anything_is_written(fraction):
+    with head_copy(REPO) as copy:
+        before = (copy / HOOK_FILE).read_text(encoding="utf-8")
+        with pytest.raises(BenchError, match=r"must be a fraction like 0\.15"):
+            inject_slowdown(copy, fraction)
+        assert (copy / HOOK_FILE).read_text(encoding="utf-8") == before
+
+
+def test_an_engine_without_the_hook_call_is_refused(tmp_path):
+    module = tmp_path / HOOK_FILE
+    module.parent.mkdir(parents=True)
+    module.write_text("def run():\n    return other_call(target)\n", encoding="utf-8")
+    with pytest.raises(BenchError, match=f"does not call {HOOK}\\(\\)") as error:
+        inject_slowdown(tmp_path, 0.15)
+    assert "HOOK in bench/gate/slowdown.py" in str(error.value)
+    assert "_gate_" not in module.read_text(encoding="utf-8")
+
+
+def test_a_copy_without_the_engine_module_is_refused(tmp_path):
+    with pytest.raises(BenchError, match=HOOK):
+        inject_slowdown(tmp_path, 0.15)
+
+
+def test_the_injected_wrapper_forwards_to_the_original_build():
+    with head_copy(REPO) as copy:
+        inject_slowdown(copy, 0.5)
+        with run_folder(harness=REPO, engine=copy) as folder:
+            done = subprocess.run(
+                [sys.executable, "-c", PROBE],
+                cwd=folder,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            assert done.returncode == 0, done.stderr
+            result, spun_generations, engine_file = done.stdout.split()
+            assert result == "1"  # step(0) tail-called step(1), which returned 1
+            assert spun_generations == "1"  # two builds: the first only starts the clock
+            assert engine_file.startswith(str(folder))
