@@ -33,19 +33,11 @@ def compare_sides(
     """Measure base and head side by side with the head's harness, and judge the head."""
     started = time.monotonic()
     report = _report("paired", base, head, settings)
-    runs = plan(settings)
-    try:
-        with (
-            run_folder(head.source, base.source) as base_folder,
-            run_folder(head.source, head.source) as head_folder,
-        ):
-            found = _measure(
-                runs, {BASE: base_folder, HEAD: head_folder}, runs_dir, settings, console
-            )
-    except SideFailed as failure:
-        return _failed(report, failure, started)
-    except BenchError as error:  # e.g. a base without cascade/
-        return _cannot(report, str(error))
+    found = _run(
+        report, plan(settings), {BASE: base, HEAD: head}, head, settings, runs_dir, console
+    )
+    if found is None:
+        return _elapsed(report, started)
     report.checks = (
         checks.deterministic_checks(found.deterministic[BASE], found.deterministic[HEAD], settings)
         + checks.timing_checks(found.timing[BASE], found.timing[HEAD], settings)
@@ -59,21 +51,16 @@ def compare_with_baseline(
 ) -> GateReport:
     """Measure the head alone and compare it with a stored suite's values (unpaired)."""
     started = time.monotonic()
-    base = Side(label, None, Path())
-    report = _report("baseline", base, head, settings)
+    report = _report("baseline", Side(label, None, Path()), head, settings)
     report.notes.append(
         "compared with a stored suite, not with the base measured here: machine state and "
         "time differ, so this is less reliable than a paired gate; deterministic counts "
         "are not compared (a stored suite has no virtual-clock runs)"
     )
     runs = plan(settings, (HEAD,), deterministic=False)
-    try:
-        with run_folder(head.source, head.source) as head_folder:
-            found = _measure(runs, {HEAD: head_folder}, runs_dir, settings, console)
-    except SideFailed as failure:
-        return _failed(report, failure, started)
-    except BenchError as error:
-        return _cannot(report, str(error))
+    found = _run(report, runs, {HEAD: head}, head, settings, runs_dir, console)
+    if found is None:
+        return _elapsed(report, started)
     report.checks = checks.timing_checks(
         stored, found.timing[HEAD], settings, paired=False
     ) + checks.relation_checks(stored, found.timing[HEAD], settings, paired=False)
@@ -114,27 +101,44 @@ def _side_data(side: Side | None) -> dict[str, Any]:
     return {} if side is None else {"label": side.label, "commit": side.commit}
 
 
-def _measure(
+def _run(
+    report: GateReport,
     runs: list[Planned],
-    folders: dict[str, Path],
-    runs_dir: Path,
+    sides: dict[str, Side],
+    harness: Side,
     settings: GateSettings,
+    runs_dir: Path,
     console: Console,
-) -> Measurements:
-    with _progress(console, runs) as advance:
-        return measure(runs, folders, runs_dir, settings, on_done=advance)
+) -> Measurements | None:
+    """Run the plan with `harness`'s bench/ against each side's engine; None when it failed.
+
+    A failure is marked on the report: the base failing means the comparison could not run
+    (exit 2), the head failing is a regression (exit 1).
+    """
+    try:
+        with contextlib.ExitStack() as stack:
+            folders = {
+                name: stack.enter_context(run_folder(harness.source, side.source))
+                for name, side in sides.items()
+            }
+            with _progress(console, runs) as advance:
+                return measure(runs, folders, runs_dir, settings, on_done=advance)
+    except SideFailed as failure:
+        if failure.side == BASE:
+            reason = (
+                "the base could not run the head's harness (its engine may lack an API the "
+                f"harness needs): {failure}"
+            )
+            _cannot(report, reason)
+        else:
+            report.status, report.exit_code = "regression", checks.EXIT_REGRESSION
+            report.reason = f"the head failed to run the workload: {failure}"
+    except BenchError as error:  # e.g. a side without cascade/
+        _cannot(report, str(error))
+    return None
 
 
-def _failed(report: GateReport, failure: SideFailed, started: float) -> GateReport:
-    if failure.side == BASE:
-        report.status, report.exit_code = "cannot_run", EXIT_CANNOT_RUN
-        report.reason = (
-            f"the base could not run the head's harness (its engine may lack an API the "
-            f"harness needs): {failure}"
-        )
-    else:
-        report.status, report.exit_code = "regression", checks.EXIT_REGRESSION
-        report.reason = f"the head failed to run the workload: {failure}"
+def _elapsed(report: GateReport, started: float) -> GateReport:
     report.elapsed_s = time.monotonic() - started
     return report
 
