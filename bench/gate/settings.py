@@ -39,13 +39,13 @@ class GateSettings:
     """What the gate measures and how strictly it judges; see pyproject.toml for each value."""
 
     agents: int = 900
-    duration: float = 4.0
-    pairs: int = MIN_PAIRS
+    duration: float = 3.0
+    pairs: int = 7
     modes: tuple[str, ...] = tuple(MODES)
     threshold: float = 0.10
     confidence: float = 0.99
     virtual_agents: int = 100
-    virtual_duration: float = 10.0
+    virtual_duration: float = 5.0
     tolerance: float = 0.01
     shared_vs_raw: float = 2.0
     thresholds: dict[str, float] = field(default_factory=dict)

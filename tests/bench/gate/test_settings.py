@@ -88,7 +88,7 @@ def test_a_file_without_the_table_gives_the_defaults(pyproject):
 def test_defaults_are_every_mode_and_the_documented_values():
     settings = GateSettings()
     assert settings.modes == ("per_agent", "shared", "raw")
-    assert (settings.pairs, settings.threshold) == (5, 0.10)
+    assert (settings.pairs, settings.threshold) == (7, 0.10)
     assert settings.as_dict()["modes"] == ["per_agent", "shared", "raw"]
     assert settings.as_dict()["thresholds"] == {}
 
