@@ -1,9 +1,11 @@
 """A deliberate, measurable slowdown for proving the gate works (`--inject-slowdown`).
 
 It is written only into a temporary copy of the engine, never into the checkout: the
-engine's per-generation graph build is wrapped by a busy loop that adds `fraction` of the
-process CPU spent per generation so far, so the harness's "CPU per generation" grows by
-that fraction in every engine mode, while raw mode (no engine) is untouched.
+engine's per-generation graph build is wrapped by a busy loop that keeps the CPU it has
+burnt at `fraction` of all the other CPU the process spent since the first generation
+(measured with process_time, so time the process spends descheduled does not count), so
+the harness's "CPU per generation" grows by that fraction in every engine mode, while raw
+mode (no engine) is untouched.
 """
 
 from __future__ import annotations
@@ -23,22 +25,21 @@ _SNIPPET = '''
 import time as _gate_time
 
 _gate_wrapped = {hook}
-_gate_state = {{"start": None, "generations": 0, "spun": 0.0}}
+_gate_state = {{"start": None, "spun": 0.0}}
 
 
 def {hook}(*args, **kwargs):
-    """Spin for {fraction!r} x the CPU this process spent per generation so far."""
+    """Spin until the CPU spun so far is {fraction!r} x the CPU of everything else."""
     state = _gate_state
     now = _gate_time.process_time()
     if state["start"] is None:
         state["start"] = now
     else:
-        state["generations"] += 1
-        own = now - state["start"] - state["spun"]
-        end = _gate_time.perf_counter() + {fraction!r} * own / state["generations"]
-        while _gate_time.perf_counter() < end:
-            pass
-        state["spun"] += _gate_time.process_time() - now
+        owed = {fraction!r} * (now - state["start"] - state["spun"]) - state["spun"]
+        clock = now
+        while clock < now + owed:
+            clock = _gate_time.process_time()
+        state["spun"] += clock - now
     return _gate_wrapped(*args, **kwargs)
 '''
 
