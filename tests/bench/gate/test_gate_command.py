@@ -104,7 +104,9 @@ def test_a_base_without_the_engine_still_writes_gate_json(tmp_path, monkeypatch,
 @pytest.mark.timeout(120)
 def test_a_small_real_gate_of_head_against_itself(tmp_path):
     status = gate(
-        tmp_path, "--base", "HEAD", "--modes", "raw", "--agents", "16", "--duration", "0.3"
+        tmp_path,
+        *("--base", "HEAD", "--modes", "raw", "--agents", "16", "--duration", "0.3"),
+        *("--pairs", "5"),
     )
     assert status in (0, 1)  # real timing noise may fail a check; it must not break the gate
     data = load(tmp_path / "gate.json")

@@ -10,7 +10,9 @@ from bench.gate.settings import GateSettings
 from bench.suite.worker import WorkerFailed
 
 MODES = ("per_agent", "shared", "raw")
-SETTINGS = GateSettings(agents=16, duration=0.5, pairs=5, modes=MODES, virtual_agents=49)
+SETTINGS = GateSettings(
+    agents=16, duration=0.5, pairs=5, modes=MODES, virtual_agents=49, virtual_duration=10.0
+)
 
 
 def timing_runs(runs):
@@ -71,7 +73,7 @@ def test_a_head_only_plan_has_only_head_timing_runs():
 
 
 def test_file_names_and_weights():
-    runs = plan(GateSettings(modes=("shared",), duration=8.0))
+    runs = plan(GateSettings(modes=("shared",), duration=8.0, pairs=5))
     first, last = runs[0], runs[-1]
     assert first.file_name == "base-shared-deterministic-0.json"
     assert last.file_name == "head-shared-timing-4.json"  # pair 4: base, then head
@@ -126,7 +128,7 @@ def folders(tmp_path):
 
 
 def two_modes():
-    return GateSettings(modes=("shared", "raw"), agents=16, duration=0.5)
+    return GateSettings(modes=("shared", "raw"), agents=16, duration=0.5, pairs=5)
 
 
 def test_values_land_in_their_slots(worker, folders, tmp_path):

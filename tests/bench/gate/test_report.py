@@ -42,7 +42,7 @@ def make_report(**changes):
         "comparison": "paired",
         "base": {"label": "merge-base with main", "commit": "0123456789abcdef"},
         "head": {"label": "working tree", "commit": "fedcba9876543210"},
-        "settings": GateSettings().as_dict(),
+        "settings": GateSettings(pairs=5).as_dict(),
         "checks": list(CHECKS),
         "notes": ["a general note"],
         "runs": 36,
