@@ -62,7 +62,7 @@ def test_every_value_is_read_from_the_table(pyproject):
         virtual_duration=5.0,
         tolerance=0.02,
         shared_vs_raw=3.0,
-        thresholds={"loop_lag.p99_ms": 0.15},
+        thresholds={"loop_lag.p99_ms": 0.15, "frame.flush_p99_ms": 0.25},
     )
     assert isinstance(settings.duration, float) and isinstance(settings.shared_vs_raw, float)
     assert settings.threshold_for("loop_lag.p99_ms") == 0.15
@@ -90,7 +90,9 @@ def test_defaults_are_every_mode_and_the_documented_values():
     assert settings.modes == ("per_agent", "shared", "raw")
     assert (settings.pairs, settings.threshold) == (7, 0.10)
     assert settings.as_dict()["modes"] == ["per_agent", "shared", "raw"]
-    assert settings.as_dict()["thresholds"] == {}
+    # Tail latencies are judged at 25% unless a table says otherwise.
+    assert settings.as_dict()["thresholds"] == {"loop_lag.p99_ms": 0.25, "frame.flush_p99_ms": 0.25}
+    assert settings.threshold_for("work.cpu_us_per_generation") == 0.10
 
 
 def test_modes_as_text_are_split_and_deduplicated():
