@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from cascade.connectors.topics import (
 
 _log = logging.getLogger("cascade.connectors.local")
 
+_ABSENT: Any = object()
 _NOT_CONNECTED = "LocalBusConnector is not connected: call 'await connector.connect()' first"
 
 
@@ -48,7 +50,25 @@ class _Counters:
 
 
 class _LocalSubscription:
-    """One subscriber: its filter, its own FIFO inbox and the worker task draining it."""
+    """One subscriber: its filter, its own FIFO of pending messages, and a delivery task
+    that exists only while messages are pending.
+
+    Delivery still happens in a task of its own (a slow or failing callback never holds up
+    the publisher), but an idle subscription costs no task and no queue: a subscription
+    that never receives a message, the common case for short-lived ones, is three
+    attributes and a deque. One task at a time drains the deque, so order is FIFO.
+    """
+
+    __slots__ = (
+        "_callback",
+        "_closed",
+        "_counters",
+        "_on_close",
+        "_pending",
+        "_topic_filter",
+        "_worker",
+        "levels",
+    )
 
     def __init__(
         self,
@@ -62,10 +82,9 @@ class _LocalSubscription:
         self._callback = callback
         self._counters = counters
         self._on_close = on_close
-        self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self._pending: deque[tuple[str, Any]] = deque()
         self._closed = False
-        loop = asyncio.get_running_loop()
-        self._worker = loop.create_task(self._drain(), name=f"cascade-subscription:{topic_filter}")
+        self._worker: asyncio.Task[None] | None = None
 
     @property
     def topic_filter(self) -> str:
@@ -78,26 +97,39 @@ class _LocalSubscription:
         return self._closed
 
     def enqueue(self, topic: str, payload: Any) -> None:
-        """Queue a message for this subscriber's worker; never waits."""
-        self._queue.put_nowait((topic, payload))
+        """Queue a message and make sure a delivery task is on its way; never waits."""
+        self._pending.append((topic, payload))
+        if self._worker is None:
+            self._worker = asyncio.get_running_loop().create_task(
+                self._drain(), name=f"cascade-subscription:{self._topic_filter}"
+            )
 
     async def unsubscribe(self) -> None:
-        """Stop delivery, drop pending messages and cancel the worker; idempotent."""
+        """Stop delivery, drop pending messages and cancel a delivery in flight; idempotent."""
         if self._closed:
             return
         self._closed = True
         self._on_close(self)
-        if self._worker is asyncio.current_task():
-            # Called from our own callback: the worker stops once that callback returns.
+        self._pending.clear()
+        worker = self._worker
+        if worker is None or worker.done() or worker is asyncio.current_task():
+            # Idle, or called from our own callback: the task stops once that returns.
             return
-        self._worker.cancel()
-        # asyncio.wait does not re-raise the worker's CancelledError, only our own.
-        await asyncio.wait({self._worker})
+        worker.cancel()
+        try:
+            await worker
+        except asyncio.CancelledError:
+            if _being_cancelled():
+                raise  # we were cancelled ourselves, not only the worker
 
     async def _drain(self) -> None:
-        while not self._closed:
-            topic, payload = await self._queue.get()
-            await self._deliver(topic, payload)
+        try:
+            pending = self._pending
+            while pending and not self._closed:
+                topic, payload = pending.popleft()
+                await self._deliver(topic, payload)
+        finally:
+            self._worker = None
 
     async def _deliver(self, topic: str, payload: Any) -> None:
         try:
@@ -117,7 +149,7 @@ class _LocalSubscription:
         _log.exception("callback of subscription %r failed on topic %r", self._topic_filter, topic)
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else f"pending={self._queue.qsize()}"
+        state = "closed" if self._closed else f"pending={len(self._pending)}"
         return f"<LocalSubscription {self._topic_filter!r} {state}>"
 
 
@@ -129,8 +161,9 @@ def _being_cancelled() -> bool:
 class LocalBroker:
     """An in-memory MQTT-like broker: wildcard routing, retained messages, per-subscriber FIFO.
 
-    ``publish`` only enqueues; each subscription's own worker task awaits its callback,
-    so a slow or failing subscriber never holds up the publisher or the other subscribers.
+    ``publish`` only enqueues; a subscription's own delivery task (started when a message
+    arrives, gone when none is pending) awaits its callback, so a slow or failing
+    subscriber never holds up the publisher or the other subscribers.
     Queues are unbounded: a subscriber that cannot keep up grows its backlog.
     """
 
@@ -191,12 +224,12 @@ class LocalBroker:
         else:
             self._retained[topic] = payload
 
-    def _matching(self, topic: str) -> list[_LocalSubscription]:
-        targets = list(self._exact.get(topic, ()))
-        if self._wildcard:
-            levels = topic.split("/")
-            targets.extend(s for s in self._wildcard if levels_match(s.levels, levels))
-        return targets
+    def _matching(self, topic: str) -> list[_LocalSubscription] | tuple[()]:
+        exact = self._exact.get(topic, ())
+        if not self._wildcard:
+            return exact  # enqueue never runs a callback, so the bucket cannot change meanwhile
+        levels = topic.split("/")
+        return [*exact, *(s for s in self._wildcard if levels_match(s.levels, levels))]
 
     def _count_publish(self, routed: int) -> None:
         self._counters.published += 1
@@ -205,6 +238,14 @@ class LocalBroker:
             self._counters.unrouted += 1
 
     def _replay_retained(self, subscription: _LocalSubscription) -> None:
+        if not self._retained:
+            return
+        if not is_wildcard(subscription.topic_filter):
+            payload = self._retained.get(subscription.topic_filter, _ABSENT)
+            if payload is not _ABSENT:
+                subscription.enqueue(subscription.topic_filter, payload)
+                self._counters.routed += 1
+            return
         for topic, payload in self._retained.items():
             if levels_match(subscription.levels, topic.split("/")):
                 subscription.enqueue(topic, payload)

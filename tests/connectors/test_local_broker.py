@@ -140,9 +140,10 @@ async def test_unsubscribe_drops_pending_messages_and_cancels_the_worker(broker)
 
     before = asyncio.all_tasks()
     subscription = await broker.subscribe("q", blocking)
-    (worker,) = asyncio.all_tasks() - before
+    assert asyncio.all_tasks() == before  # an idle subscription has no task
     for n in range(3):
         await broker.publish("q", n)
+    (worker,) = asyncio.all_tasks() - before  # one delivery task for the pending messages
     await started.wait()
 
     await subscription.unsubscribe()
@@ -312,15 +313,64 @@ async def test_aclose_cancels_every_worker_and_leaves_no_task_behind():
     await broker.subscribe("a", Recorder())
     await broker.subscribe("a/#", gated)
     await broker.subscribe("+", Recorder())
-    workers = asyncio.all_tasks() - before
-    assert len(workers) == 3
     await broker.publish("a", "in-flight")
+    workers = asyncio.all_tasks() - before
+    assert len(workers) == 3  # one delivery task per subscription with a message pending
     for _ in range(5):
         await asyncio.sleep(0)
+    assert sum(not worker.done() for worker in workers) == 1  # only the gated one still runs
 
     await broker.aclose()
-    assert all(worker.cancelled() for worker in workers)
+    assert all(worker.done() for worker in workers)
+    assert sum(worker.cancelled() for worker in workers) == 1
     assert asyncio.all_tasks() == {asyncio.current_task()}
     assert broker.statistics().subscriptions == 0
     assert await broker.publish("a", "after") == 0
     await broker.aclose()  # a second close is harmless
+
+
+async def test_an_idle_subscription_costs_no_task_and_unsubscribes_at_once(broker):
+    before = asyncio.all_tasks()
+    subscriptions = [await broker.subscribe(f"inbox/{n}", Recorder()) for n in range(100)]
+    assert asyncio.all_tasks() == before
+    for subscription in subscriptions:
+        await subscription.unsubscribe()
+    assert broker.statistics().subscriptions == 0
+
+
+async def test_the_delivery_task_ends_when_nothing_is_pending_and_restarts_for_more(broker):
+    recorder = Recorder()
+    before = asyncio.all_tasks()
+    await broker.subscribe("t", recorder)
+    await broker.publish("t", 1)
+    await wait_for_deliveries(broker, 1)
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert asyncio.all_tasks() == before  # delivered: the task is gone
+    await broker.publish("t", 2)
+    await wait_for_deliveries(broker, 2)
+    assert recorder.payloads == [1, 2]
+
+
+async def test_a_message_published_during_a_delivery_follows_in_order(broker):
+    received = []
+
+    async def echo(topic, payload):
+        received.append(payload)
+        if payload < 3:
+            await broker.publish("e", payload + 1)  # enqueued while this delivery runs
+
+    await broker.subscribe("e", echo)
+    await broker.publish("e", 0)
+    await wait_for_deliveries(broker, 4)
+    assert received == [0, 1, 2, 3]
+
+
+async def test_a_retained_message_reaches_an_exact_subscriber(broker):
+    await broker.publish("cfg/a", "A", retain=True)
+    await broker.publish("cfg/b", "B", retain=True)
+    recorder = Recorder()
+    await broker.subscribe("cfg/b", recorder)
+    await wait_for_deliveries(broker, 1)
+    assert recorder.payloads == ["B"]
+    assert broker.statistics().routed == 1
