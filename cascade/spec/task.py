@@ -14,6 +14,8 @@ from cascade.spec.lazy import LazyResult, MappedLazyResult
 from cascade.spec.param import Param
 from cascade.spec.resource import injected_parameters
 
+_MAX_SHAPES = 64  # call shapes remembered per task; more (odd **kwargs use) are re-checked
+
 
 class Task:
     """A sync or async function turned into a workflow step; calling it returns a LazyResult."""
@@ -29,9 +31,16 @@ class Task:
         # Parameter name -> (position, resource name) for `param=cs.inject(...)` defaults.
         names = list(self.signature.parameters)
         self.injected = {p: (names.index(p), r) for p, r in injected_parameters(func).items()}
+        # Whether a call binds depends only on how many positional arguments it has and
+        # which keywords: shapes that bound once need no Signature.bind (slow) again.
+        self._bound_shapes: set[Any] = set()
 
     def __call__(self, *args: Any, **kwargs: Any) -> LazyResult:
-        self._check_binding(args, kwargs)
+        shape = (len(args), *kwargs) if kwargs else len(args)
+        if shape not in self._bound_shapes:
+            self._check_binding(args, kwargs)
+            if len(self._bound_shapes) < _MAX_SHAPES:
+                self._bound_shapes.add(shape)
         return LazyResult(self, args, kwargs)
 
     def map(self, **iterables: Any) -> MappedLazyResult:
