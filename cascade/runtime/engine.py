@@ -18,6 +18,7 @@ from cascade.graph.build import build_graph
 from cascade.graph.model import Graph, Node
 from cascade.runtime import events as ev
 from cascade.runtime.bus import MessageBus
+from cascade.runtime.chain import Link, chain_of
 from cascade.runtime.constraints import CONSTRAINT_TOPICS, ConstraintManager, Permit
 from cascade.runtime.executor import LocalExecutor
 from cascade.runtime.flow import FlowManager
@@ -159,18 +160,30 @@ class Engine:
     async def _run_generations(self, target: LazyResult, run: _Run) -> Any:
         """The tail-call loop: the Python stack stays flat however deep the recursion goes."""
         while True:
-            graph = build_graph(target)
-            plan = self.solver.resolve(graph)
-            await self._prepare(graph, run)
-            await self._execute(graph, plan, run)
+            result = await self._run_generation(target, run)
             run.generation += 1
             self._counters.generations += 1
-            result = self._target_result(graph, run.state)
             if not isinstance(result, LazyResult):
                 return result
             target = result
             run.state.clear()
             await asyncio.sleep(0)  # let other runs and the loop breathe between generations
+
+    async def _run_generation(self, target: LazyResult, run: _Run) -> Any:
+        """One generation; return its target's result.
+
+        A plain chain of calls whose resources are set up already runs link by link (see
+        cascade.runtime.chain); anything else takes the general path: graph, plan, flow.
+        Both give the same results, events, counters and errors.
+        """
+        links = chain_of(target) if type(self.solver) is NativeSolver else None
+        if links is not None and await self._chain_ready(links, run):
+            return await self._execute_chain(links, run)
+        graph = build_graph(target)
+        plan = self.solver.resolve(graph)
+        await self._prepare(graph, run)
+        await self._execute(graph, plan, run)
+        return self._target_result(graph, run.state)
 
     async def _prepare(self, graph: Graph, run: _Run) -> None:
         """Check params and resources, and set up run-scoped resources, before any task runs."""
@@ -182,6 +195,81 @@ class Engine:
         for name in needed:
             if not run.resources.is_task_scoped(name):
                 await run.resources.get(name)
+
+    async def _chain_ready(self, links: list[Link], run: _Run) -> bool:
+        """Whether a chain may skip the general path: every resource it needs is run-scoped
+        and set up (here, now, as `_prepare` would, when it was not yet)."""
+        scope = run.resources
+        if all(scope.ready(name) for link in links for _, name in link.resources):
+            return True
+        needed: dict[str, list[str]] = {}  # as graph.required_resources(): target first
+        for link in reversed(links):
+            for name in sorted(name for _, name in link.resources):
+                needed.setdefault(name, []).append(link.lazy.task.name)
+        scope.check(needed)
+        if any(scope.is_task_scoped(name) for name in needed):
+            return False  # set up per task execution: the general path's job
+        for name in needed:
+            await scope.get(name)
+        return True
+
+    async def _execute_chain(self, links: list[Link], run: _Run) -> Any:
+        """Run a chain's calls in order, each fed the previous result; return the last."""
+        bus, state, scope, counters = self.bus, run.state, run.resources, self._counters
+        constraints = self.constraint_manager
+        local = type(self.executor) is LocalExecutor
+        result: Any = None
+        for lazy, slot, resources in links:
+            args, kwargs = lazy.args, lazy.kwargs
+            if slot is not None or resources:
+                kwargs = dict(kwargs)
+                if isinstance(slot, int):
+                    args = (*args[:slot], result, *args[slot + 1 :])
+                elif slot is not None:
+                    kwargs[slot] = result
+                for param, name in resources:
+                    kwargs[param] = scope.value(name)
+            task = lazy.task
+            # Checked per call, as the general path does: a pause may arrive mid-chain.
+            permit = await self._admit(task.name, lazy._id, {}, run) if constraints.active else ()
+            try:
+                if bus.wants(ev.TaskExecutionStarted) or bus.wants(ev.TaskExecutionFinished):
+                    result = await self._observed_call(lazy, run, args, kwargs)
+                else:
+                    if not local:
+                        result = await self.executor.execute(task, args, dict(kwargs))
+                    elif task.is_async:
+                        result = await task.func(*args, **kwargs)
+                    else:
+                        result = task.func(*args, **kwargs)
+                    counters.tasks_executed += 1
+            finally:
+                if permit:
+                    constraints.release(permit)
+            state.put_result(lazy._id, result)
+        return result
+
+    async def _observed_call(
+        self, lazy: LazyResult, run: _Run, args: tuple, kwargs: dict[str, Any]
+    ) -> Any:
+        """One chain call with its TaskExecutionStarted/Finished events (someone listens)."""
+        name, node_id, loop = lazy.task.name, lazy._id, asyncio.get_running_loop()
+        started = loop.time()
+        self.bus.publish(ev.TaskExecutionStarted(run.run_id, name, node_id, 1))
+        try:
+            result = await self.executor.execute(lazy.task, args, kwargs)
+        except Exception as exc:
+            duration = loop.time() - started
+            self.bus.publish(
+                ev.TaskExecutionFinished(run.run_id, name, node_id, "failed", duration, repr(exc))
+            )
+            raise
+        self._counters.tasks_executed += 1
+        duration = loop.time() - started
+        self.bus.publish(
+            ev.TaskExecutionFinished(run.run_id, name, node_id, "succeeded", duration, None)
+        )
+        return result
 
     @staticmethod
     def _bind_param(node: Node, run: _Run) -> None:
@@ -236,22 +324,24 @@ class Engine:
         run.state.put_result(node.id, result)
         flow.register_result(node, result)
 
-    async def _admit(self, node: Node, requirements: dict[str, float], run: _Run) -> Permit:
+    async def _admit(
+        self, name: str, node_id: int, requirements: dict[str, float], run: _Run
+    ) -> Permit:
         """Wait for constraints and system capacity; publish TaskBlocked when it must wait."""
         if not requirements and not self.constraint_manager.active:
             return ()
 
         def blocked(reason: str) -> None:
-            self.bus.publish(ev.TaskBlocked(run.run_id, node.name, node.id, reason))
+            self.bus.publish(ev.TaskBlocked(run.run_id, name, node_id, reason))
 
-        permit = await self.constraint_manager.acquire(node.name, blocked)
+        permit = await self.constraint_manager.acquire(name, blocked)
         if requirements:
             try:
-                await self.resource_manager.acquire(requirements, node.name, blocked)
+                await self.resource_manager.acquire(requirements, name, blocked)
             except BaseException:
                 self.constraint_manager.release(permit)
                 raise
-            self.bus.publish(ev.ResourceAcquired(run.run_id, node.name, node.id, requirements))
+            self.bus.publish(ev.ResourceAcquired(run.run_id, name, node_id, requirements))
         return permit
 
     def _discharge(
@@ -286,7 +376,7 @@ class Engine:
         self, node: Node, run: _Run, requirements: dict[str, float], args: tuple, kwargs: dict
     ) -> Any:
         """One task execution, admitted by constraints and system capacity first."""
-        permit = await self._admit(node, requirements, run)
+        permit = await self._admit(node.name, node.id, requirements, run)
         try:
             return await self._attempt(node, run, args, kwargs)
         finally:

@@ -82,6 +82,14 @@ class ResourceScope:
         """True when `name` must be set up per task execution."""
         return self._definitions[name].scope == "task"
 
+    def ready(self, name: str) -> bool:
+        """True when `name` is set up in this scope already (get() would not wait)."""
+        return name in self._values
+
+    def value(self, name: str) -> Any:
+        """The value of a resource this scope has set up already (KeyError if not)."""
+        return self._values[name]
+
     async def get(self, name: str) -> Any:
         """The value of resource `name`, set up now if this scope does not hold it yet."""
         if name in self._values:

@@ -1,0 +1,85 @@
+"""The common shape of a tail-call generation, recognised without building a graph.
+
+Most generations are a short chain: `decide(..., action(...))`, each call taking at most
+one other call's result as a direct argument. Such a generation has exactly one
+solution (deepest call first), no skips, no routing and no fan-out, so the engine may run
+it link by link without a Graph, a plan or a FlowManager. Anything else (params, routers,
+conditions, maps, retries, constraints, injections or references inside containers, a
+shared sub-result) is left to the general path, which handles every case.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from cascade.spec.lazy import LazyResult
+from cascade.spec.param import Param
+from cascade.spec.resource import Inject
+from cascade.spec.routing import Router
+
+_NEEDS_GRAPH = (LazyResult, Param, Inject, Router, list, tuple, dict, set, frozenset)
+"""Argument types that may hold a reference: only a direct LazyResult is a chain link."""
+
+MAX_LINKS = 64
+"""Longer chains take the general path (and keep its stack-free walk)."""
+
+
+class Link(NamedTuple):
+    """One call of a chain: the call, where the previous link's result goes, its resources."""
+
+    lazy: LazyResult
+    slot: int | str | None
+    """Position or keyword of the argument that takes the previous link's result (None for
+    the first link, which depends on no other call)."""
+    resources: tuple[tuple[str, str], ...]
+    """(parameter, resource name) of each `cs.inject` default this call leaves to the engine."""
+
+
+def chain_of(target: LazyResult) -> list[Link] | None:
+    """The generation's calls in execution order (target last) when it is a chain, else None."""
+    links: list[Link] = []
+    lazy: Any = target
+    while lazy is not None:
+        if type(lazy) is not LazyResult or lazy.condition is not None:
+            return None
+        if lazy.constraints or lazy.retry is not None or len(links) == MAX_LINKS:
+            return None
+        upstream: Any = None
+        slot: int | str | None = None
+        for index, value in enumerate(lazy.args):
+            if _needs_graph(type(value)):
+                if upstream is not None or type(value) is not LazyResult:
+                    return None
+                upstream, slot = value, index
+        for key, value in lazy.kwargs.items():
+            if _needs_graph(type(value)):
+                if upstream is not None or type(value) is not LazyResult:
+                    return None
+                upstream, slot = value, key
+        links.append(Link(lazy, slot, _injected(lazy)))
+        lazy = upstream
+    links.reverse()
+    return links
+
+
+def _needs_graph(kind: type) -> bool:
+    """issubclass(kind, _NEEDS_GRAPH), remembered per type: arguments repeat their types."""
+    known = _KINDS.get(kind)
+    if known is None:
+        known = _KINDS[kind] = issubclass(kind, _NEEDS_GRAPH)
+    return known
+
+
+_KINDS: dict[type, bool] = {}
+
+
+def _injected(lazy: LazyResult) -> tuple[tuple[str, str], ...]:
+    injected = lazy.task.injected
+    if not injected:
+        return ()
+    args, kwargs = lazy.args, lazy.kwargs
+    return tuple(
+        (param, resource)
+        for param, (position, resource) in injected.items()
+        if position >= len(args) and param not in kwargs
+    )

@@ -1,0 +1,230 @@
+"""The chain fast path: which generations take it, and that it behaves like the general path."""
+
+import asyncio
+from dataclasses import asdict, fields
+
+import pytest
+
+import cascade as cs
+import cascade.runtime.engine as engine_module
+from cascade.runtime import events as ev
+from cascade.runtime.chain import chain_of
+
+# --- which generations are chains ---------------------------------------------------------------
+
+
+@cs.task
+def double(x: int) -> int:
+    return 2 * x
+
+
+@cs.task
+def add(x: int, y: int = 0) -> int:
+    return x + y
+
+
+@cs.task
+def pair(x: object, y: object) -> tuple:
+    return (x, y)
+
+
+@cs.resource(name="counter_box")
+def counter_box():
+    yield {"n": 0}
+
+
+@cs.task
+def uses_box(x: int, box: dict = cs.inject("counter_box")) -> int:
+    box["n"] += 1
+    return x
+
+
+def test_a_call_on_a_call_is_a_chain_deepest_first():
+    first = double(1)
+    target = add(first, y=3)
+    links = chain_of(target)
+    assert [link.lazy for link in links] == [first, target]
+    assert [link.slot for link in links] == [None, 0]
+
+
+def test_a_keyword_slot_and_injected_defaults_are_recorded():
+    first = double(1)
+    links = chain_of(uses_box(x=first))
+    assert links[1].slot == "x"
+    assert links[1].resources == (("box", "counter_box"),)
+    assert chain_of(uses_box(1, object()))[0].resources == ()  # passed: nothing to inject
+
+
+def test_a_single_call_is_a_chain_of_one():
+    target = add(1, 2)
+    assert [(link.lazy, link.slot) for link in chain_of(target)] == [(target, None)]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: add(double(1), double(2)), id="two upstream calls"),
+        pytest.param(lambda: (lambda d: pair(d, d))(double(1)), id="a shared sub-result"),
+        pytest.param(lambda: pair([double(1)], 2), id="a call inside a list"),
+        pytest.param(lambda: pair({"k": 1}, 2), id="any container"),
+        pytest.param(lambda: add(cs.Param("p", default=1)), id="a param"),
+        pytest.param(lambda: add(1).run_if(double(1)), id="a condition"),
+        pytest.param(lambda: add(1).with_retry(2), id="a retry policy"),
+        pytest.param(lambda: add(1).with_constraints(slot=1), id="constraints"),
+        pytest.param(lambda: add.map(x=[1, 2]), id="a map"),
+        pytest.param(lambda: pair(cs.inject("counter_box"), 1), id="an explicit injection"),
+        pytest.param(
+            lambda: add(cs.Router(selector=double(0), routes={0: 1, 1: 2})), id="a router"
+        ),
+    ],
+)
+def test_other_shapes_take_the_general_path(make):
+    assert chain_of(make()) is None
+
+
+# --- the same behaviour on both paths -----------------------------------------------------------
+
+
+@cs.task
+async def tick(n: int) -> int:
+    await asyncio.sleep(0.01)
+    return n - 1
+
+
+@cs.task
+def countdown(n: int, box: dict = cs.inject("counter_box")):
+    """Count the generations in a run-scoped box; each later generation is tick -> countdown."""
+    box["n"] += 1
+    return box["n"] if n == 0 else countdown(tick(n))
+
+
+@cs.task
+def explode(x: int) -> int:
+    raise ValueError(f"boom {x}")
+
+
+def _record(engine: cs.Engine) -> list[tuple]:
+    seen: list[tuple] = []
+
+    def keep(event: ev.Event) -> None:
+        values = {f.name: getattr(event, f.name) for f in fields(event)}
+        values.pop("duration", None)  # wall time: differs between runs
+        values.pop("run_id", None)
+        values.pop("node_id", None)  # LazyResult ids differ from run to run
+        seen.append((type(event).__name__, tuple(sorted(values.items(), key=str))))
+
+    engine.bus.subscribe(ev.Event, keep)
+    return seen
+
+
+async def _run_both(monkeypatch, make_target, *, observe: bool):
+    outcomes = []
+    for fast in (True, False):
+        if not fast:
+            monkeypatch.setattr(engine_module, "chain_of", lambda target: None)
+        engine = cs.Engine()
+        engine.register(counter_box)
+        events = _record(engine) if observe else []
+        try:
+            result = await engine.run(make_target())
+        except Exception as error:
+            result = repr(error)
+        outcomes.append((result, asdict(engine.statistics()), events))
+    monkeypatch.undo()
+    return outcomes
+
+
+@pytest.mark.parametrize("observe", [False, True])
+async def test_a_tail_called_chain_gives_the_same_results_counters_and_events(monkeypatch, observe):
+    fast, general = await _run_both(monkeypatch, lambda: countdown(5), observe=observe)
+    assert fast == general
+    assert fast[0] == 6
+    assert fast[1]["generations"] == 6 and fast[1]["tasks_executed"] == 11
+
+
+@pytest.mark.parametrize("observe", [False, True])
+async def test_a_failing_chain_fails_the_same_way(monkeypatch, observe):
+    fast, general = await _run_both(monkeypatch, lambda: add(explode(double(1))), observe=observe)
+    assert fast == general
+    assert fast[0] == "ValueError('boom 2')"
+    assert fast[1]["runs_failed"] == 1
+
+
+async def test_a_chain_generation_builds_no_graph_and_sets_up_its_resources(monkeypatch):
+    built = []
+    original = engine_module.build_graph
+    monkeypatch.setattr(engine_module, "build_graph", lambda t: built.append(t) or original(t))
+    engine = cs.Engine()
+    engine.register(counter_box)
+    assert await engine.run(countdown(20)) == 21
+    assert built == []  # the first generation set the run-scoped resource up itself
+    assert engine.statistics().generations == 21
+
+
+async def test_a_chain_needing_an_unregistered_resource_fails_as_the_general_path_does(
+    monkeypatch,
+):
+    fast, general = await _run_both_unregistered(monkeypatch)
+    assert fast == general
+    assert "ResourceNotFoundError" in fast and "'counter_box'" in fast and "countdown" in fast
+
+
+async def _run_both_unregistered(monkeypatch):
+    outcomes = []
+    for fast in (True, False):
+        if not fast:
+            monkeypatch.setattr(engine_module, "chain_of", lambda target: None)
+        try:
+            await cs.Engine().run(countdown(1))
+        except Exception as error:
+            outcomes.append(repr(error))
+    monkeypatch.undo()
+    return outcomes
+
+
+async def test_a_task_scoped_resource_keeps_the_general_path(monkeypatch):
+    @cs.resource(name="counter_box", scope="task")
+    def per_task_box():
+        yield {"n": 0}
+
+    built = []
+    original = engine_module.build_graph
+    monkeypatch.setattr(engine_module, "build_graph", lambda t: built.append(t) or original(t))
+    engine = cs.Engine()
+    engine.register(per_task_box)
+    assert await engine.run(countdown(3)) == 1  # a fresh box per task execution
+    assert len(built) == 4
+
+
+async def test_active_constraints_admit_every_call_of_a_chain(monkeypatch):
+    built, admitted = [], []
+    original = engine_module.build_graph
+    monkeypatch.setattr(engine_module, "build_graph", lambda t: built.append(t) or original(t))
+    engine = cs.Engine()
+    engine.register(counter_box)
+    monkeypatch.setattr(
+        type(engine.constraint_manager), "active", property(lambda self: True), raising=True
+    )
+
+    async def acquire(name, blocked):
+        admitted.append(name)
+        return ()
+
+    monkeypatch.setattr(engine.constraint_manager, "acquire", acquire, raising=False)
+    assert await engine.run(countdown(2)) == 3
+    assert built == []
+    assert admitted == ["countdown", "tick", "countdown", "tick", "countdown"]
+
+
+async def test_a_custom_solver_keeps_the_general_path(monkeypatch):
+    class Solver(cs.NativeSolver):
+        calls = 0
+
+        def resolve(self, graph):
+            Solver.calls += 1
+            return super().resolve(graph)
+
+    engine = cs.Engine(solver=Solver())
+    engine.register(counter_box)
+    assert await engine.run(countdown(2)) == 3
+    assert Solver.calls == 3
