@@ -22,8 +22,8 @@ PROBE = textwrap.dedent(
     import cascade as cs
     from cascade.runtime import engine
 
-    assert "Spin" in engine.build_graph.__doc__, engine.build_graph.__doc__
-    assert engine._gate_wrapped is cs.build_graph  # the original, from cascade.graph.build
+    assert "Spin" in engine.Engine._run_generation.__doc__
+    assert engine._gate_wrapped.__qualname__ == "Engine._run_generation"  # the original
 
 
     @cs.task
@@ -47,7 +47,7 @@ def test_the_slowdown_goes_into_the_copy_only():
         patched = (copy / HOOK_FILE).read_text(encoding="utf-8")
         compile(patched, str(copy / HOOK_FILE), "exec")
         assert patched.startswith(original)
-        assert f"def {HOOK}(*args, **kwargs):" in patched[len(original) :]
+        assert f"{HOOK} = _gate_spinning" in patched[len(original) :]
         assert "Spin until the CPU spun so far is 0.15 x" in patched
     assert (REPO / HOOK_FILE).read_text(encoding="utf-8") == original
 
@@ -64,10 +64,11 @@ def test_a_bad_fraction_is_refused_before_anything_is_written(fraction):
 def test_an_engine_without_the_hook_call_is_refused(tmp_path):
     module = tmp_path / HOOK_FILE
     module.parent.mkdir(parents=True)
-    module.write_text("def run():\n    return other_call(target)\n", encoding="utf-8")
-    with pytest.raises(BenchError, match=f"does not call {HOOK}\\(\\)") as error:
+    module.write_text("class Engine:\n    async def run(self):\n        pass\n", encoding="utf-8")
+    with pytest.raises(BenchError, match=f"has no {HOOK}\\(\\)") as error:
         inject_slowdown(tmp_path, 0.15)
     assert "HOOK in bench/gate/slowdown.py" in str(error.value)
+    assert "per-generation method" in str(error.value)
     assert "_gate_" not in module.read_text(encoding="utf-8")
 
 
