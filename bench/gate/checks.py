@@ -115,14 +115,16 @@ def _deterministic(
     change = _relative(base, head)
     if head == base:
         return Check(family, name, mode, metric.unit, base, head, 0.0, PASS, "identical")
-    worse = head > base if metric.better == "lower" else head < base
+    # Every deterministic number counts work or cost (steps, messages, misses, errors,
+    # objects, bytes): more is what fails. Less is reported, since the interleaving of the
+    # agents (and so every count) moves when the engine yields at other points.
     allowed = f"tolerance {tolerance:.1%}" if tolerance else "must match exactly"
     if change is not None and abs(change) <= tolerance:
         verdict, note = PASS, f"within {allowed}"
-    elif worse:
-        verdict, note = FAIL, f"worse under the virtual clock ({allowed})"
+    elif head > base:
+        verdict, note = FAIL, f"more under the virtual clock ({allowed})"
     else:
-        verdict, note = CHANGED, "changed for the better: check the change is intended"
+        verdict, note = CHANGED, "fewer under the virtual clock: check the change is intended"
     return Check(family, name, mode, metric.unit, base, head, change, verdict, note)
 
 
