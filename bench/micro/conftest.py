@@ -17,7 +17,7 @@ import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 from pytest_benchmark.session import PerformanceRegression
 
-from bench.micro.batching import Measure, measure_batch
+from bench.micro.batching import ALLOCATIONS, Measure, measure_batch
 from bench.workload.config import FireflyConfig
 from bench.workload.physics import Agent, Tally
 
@@ -66,6 +66,11 @@ def pytest_terminal_summary(
 
 
 def _show_per_op(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    allocations = config.stash.get(ALLOCATIONS, [])
+    if allocations:
+        terminalreporter.section("allocations per step (memray: every malloc and pymalloc call)")
+        for what, count in allocations:
+            terminalreporter.write_line(f"{what:<12} {count:8.1f}")
     rows = config.stash.get(_PER_OP, [])
     if not rows:
         return

@@ -7,6 +7,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 EXPECTED = {
+    "test_allocations.py::test_allocations_per_generation",
+    "test_allocations.py::test_allocations_per_floor_step",
     "test_broker.py::test_broker_publish[no-subscriber-burst]",
     "test_broker.py::test_broker_publish[no-subscriber-paced]",
     "test_broker.py::test_broker_publish[exact8-burst]",
