@@ -42,8 +42,15 @@ def measure(benchmark: BenchmarkFixture, loop: asyncio.AbstractEventLoop) -> Mea
 
 
 @pytest.fixture(autouse=True)
-def _per_op(benchmark: BenchmarkFixture, request: pytest.FixtureRequest) -> Iterator[None]:
-    """One operation per call unless `measure` says otherwise; note the median per operation."""
+def _per_op(request: pytest.FixtureRequest) -> Iterator[None]:
+    """One operation per call unless `measure` says otherwise; note the median per operation.
+
+    Only for tests that time something (the allocation counts use no benchmark fixture).
+    """
+    if "benchmark" not in request.fixturenames:
+        yield
+        return
+    benchmark: BenchmarkFixture = request.getfixturevalue("benchmark")
     benchmark.extra_info["ops_per_call"] = 1
     yield
     if benchmark.stats:

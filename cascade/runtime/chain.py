@@ -51,7 +51,7 @@ def chain_of(target: LazyResult) -> list[Link] | None:
                 if upstream is not None or type(value) is not LazyResult:
                     return None
                 upstream, slot = value, index
-        for key, value in lazy.kwargs.items():
+        for key, value in lazy.kwargs.items() if lazy.kwargs else ():
             if _needs_graph(type(value)):
                 if upstream is not None or type(value) is not LazyResult:
                     return None
@@ -74,12 +74,6 @@ _KINDS: dict[type, bool] = {}
 
 
 def _injected(lazy: LazyResult) -> tuple[tuple[str, str], ...]:
-    injected = lazy.task.injected
-    if not injected:
+    if not lazy.task.injected:
         return ()
-    args, kwargs = lazy.args, lazy.kwargs
-    return tuple(
-        (param, resource)
-        for param, (position, resource) in injected.items()
-        if position >= len(args) and param not in kwargs
-    )
+    return lazy.task.injections_left(lazy.args, lazy.kwargs)

@@ -177,7 +177,7 @@ class Engine:
         Both give the same results, events, counters and errors.
         """
         links = chain_of(target) if type(self.solver) is NativeSolver else None
-        if links is not None and await self._chain_ready(links, run):
+        if links is not None and (_set_up(links, run) or await self._set_up_chain(links, run)):
             return await self._execute_chain(links, run)
         graph = build_graph(target)
         plan = self.solver.resolve(graph)
@@ -196,12 +196,11 @@ class Engine:
             if not run.resources.is_task_scoped(name):
                 await run.resources.get(name)
 
-    async def _chain_ready(self, links: list[Link], run: _Run) -> bool:
-        """Whether a chain may skip the general path: every resource it needs is run-scoped
-        and set up (here, now, as `_prepare` would, when it was not yet)."""
+    @staticmethod
+    async def _set_up_chain(links: list[Link], run: _Run) -> bool:
+        """Check and set up a chain's resources as `_prepare` would; False when one is
+        task-scoped (set up per task execution: the general path's job)."""
         scope = run.resources
-        if all(scope.ready(name) for link in links for _, name in link.resources):
-            return True
         needed: dict[str, list[str]] = {}  # as graph.required_resources(): target first
         for link in reversed(links):
             for name in sorted(name for _, name in link.resources):
@@ -221,11 +220,11 @@ class Engine:
         result: Any = None
         for lazy, slot, resources in links:
             args, kwargs = lazy.args, lazy.kwargs
-            if slot is not None or resources:
+            if isinstance(slot, int):
+                args = (*args[:slot], result, *args[slot + 1 :])
+            if resources or isinstance(slot, str):
                 kwargs = dict(kwargs)
-                if isinstance(slot, int):
-                    args = (*args[:slot], result, *args[slot + 1 :])
-                elif slot is not None:
+                if isinstance(slot, str):
                     kwargs[slot] = result
                 for param, name in resources:
                     kwargs[param] = scope.value(name)
@@ -427,6 +426,16 @@ class Engine:
         self.bus.publish(
             ev.TaskExecutionFinished(run.run_id, node.name, node.id, status, duration, error)
         )
+
+
+def _set_up(links: list[Link], run: _Run) -> bool:
+    """Whether every resource the chain's calls need is set up in this run already."""
+    scope = run.resources
+    for link in links:
+        for _, name in link.resources:
+            if not scope.ready(name):
+                return False
+    return True
 
 
 async def _gather_or_cancel(coroutines: Iterable[Awaitable[Any]]) -> list[Any]:

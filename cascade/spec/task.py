@@ -34,6 +34,7 @@ class Task:
         # Whether a call binds depends only on how many positional arguments it has and
         # which keywords: shapes that bound once need no Signature.bind (slow) again.
         self._bound_shapes: set[Any] = set()
+        self._left_by_count: dict[int, tuple[tuple[str, str], ...]] = {}
 
     def __call__(self, *args: Any, **kwargs: Any) -> LazyResult:
         shape = (len(args), *kwargs) if kwargs else len(args)
@@ -42,6 +43,26 @@ class Task:
             if len(self._bound_shapes) < _MAX_SHAPES:
                 self._bound_shapes.add(shape)
         return LazyResult(self, args, kwargs)
+
+    def injections_left(self, args: tuple, kwargs: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+        """(parameter, resource) of each `cs.inject` default a call leaves for the engine.
+
+        Remembered per number of positional arguments when there are no keywords (the
+        engine asks once per call, every generation).
+        """
+        if kwargs:
+            return self._left(len(args), kwargs)
+        found = self._left_by_count.get(len(args))
+        if found is None:
+            found = self._left_by_count[len(args)] = self._left(len(args), kwargs)
+        return found
+
+    def _left(self, count: int, kwargs: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            (param, resource)
+            for param, (position, resource) in self.injected.items()
+            if position >= count and param not in kwargs
+        )
 
     def map(self, **iterables: Any) -> MappedLazyResult:
         """Call the task once per position of the given iterables; the result is a list."""
