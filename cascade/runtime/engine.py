@@ -30,6 +30,7 @@ from cascade.runtime.state import InMemoryStateBackend, StateBackend
 from cascade.spec.lazy import LazyResult
 from cascade.spec.param import Param
 from cascade.spec.resource import ResourceDefinition
+from cascade.spec.task import Task
 
 _run_ids = itertools.count(1)
 
@@ -232,12 +233,12 @@ class Engine:
             # Checked per call, as the general path does: a pause may arrive mid-chain.
             permit = await self._admit(task.name, lazy._id, {}, run) if constraints.active else ()
             try:
-                if bus.wants(ev.TaskExecutionStarted) or bus.wants(ev.TaskExecutionFinished):
-                    result = await self._observed_call(lazy, run, args, kwargs)
-                else:
-                    if not local:
-                        result = await self.executor.execute(task, args, dict(kwargs))
-                    elif task.is_async:
+                observed = bus.wants(ev.TaskExecutionStarted) or bus.wants(ev.TaskExecutionFinished)
+                if observed or not local:
+                    # The general path's attempt: events, another executor, a fresh kwargs.
+                    result = await self._execute_once(task, lazy._id, run, args, dict(kwargs), 1)
+                else:  # nobody listens, the local executor: just call the function
+                    if task.is_async:
                         result = await task.func(*args, **kwargs)
                     else:
                         result = task.func(*args, **kwargs)
@@ -246,28 +247,6 @@ class Engine:
                 if permit:
                     constraints.release(permit)
             state.put_result(lazy._id, result)
-        return result
-
-    async def _observed_call(
-        self, lazy: LazyResult, run: _Run, args: tuple, kwargs: dict[str, Any]
-    ) -> Any:
-        """One chain call with its TaskExecutionStarted/Finished events (someone listens)."""
-        name, node_id, loop = lazy.task.name, lazy._id, asyncio.get_running_loop()
-        started = loop.time()
-        self.bus.publish(ev.TaskExecutionStarted(run.run_id, name, node_id, 1))
-        try:
-            result = await self.executor.execute(lazy.task, args, kwargs)
-        except Exception as exc:
-            duration = loop.time() - started
-            self.bus.publish(
-                ev.TaskExecutionFinished(run.run_id, name, node_id, "failed", duration, repr(exc))
-            )
-            raise
-        self._counters.tasks_executed += 1
-        duration = loop.time() - started
-        self.bus.publish(
-            ev.TaskExecutionFinished(run.run_id, name, node_id, "succeeded", duration, None)
-        )
         return result
 
     @staticmethod
@@ -387,7 +366,7 @@ class Engine:
         attempts, delay = (policy.max_attempts, policy.delay) if policy else (1, 0.0)
         for attempt in range(1, attempts + 1):
             try:
-                return await self._execute_once(node, run, args, kwargs, attempt)
+                return await self._execute_once(node.spec.task, node.id, run, args, kwargs, attempt)
             except Exception as exc:
                 if attempt == attempts:
                     raise
@@ -400,31 +379,31 @@ class Engine:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _execute_once(
-        self, node: Node, run: _Run, args: tuple, kwargs: dict[str, Any], attempt: int
+        self, task: Task, node_id: int, run: _Run, args: tuple, kwargs: dict[str, Any], attempt: int
     ) -> Any:
-        """One attempt; its events are built only when someone listens for them."""
+        """One attempt of a task call; its events are built only when someone listens."""
         bus = self.bus
         observed = bus.wants(ev.TaskExecutionStarted) or bus.wants(ev.TaskExecutionFinished)
         started = asyncio.get_running_loop().time() if observed else 0.0
         if observed:
-            bus.publish(ev.TaskExecutionStarted(run.run_id, node.name, node.id, attempt))
+            bus.publish(ev.TaskExecutionStarted(run.run_id, task.name, node_id, attempt))
         try:
-            result = await self.executor.execute(node.spec.task, args, kwargs)
+            result = await self.executor.execute(task, args, kwargs)
         except Exception as exc:
             if observed:
-                self._publish_task_finished(node, run, started, "failed", repr(exc))
+                self._publish_task_finished(task.name, node_id, run, started, "failed", repr(exc))
             raise
         self._counters.tasks_executed += 1
         if observed:
-            self._publish_task_finished(node, run, started, "succeeded", None)
+            self._publish_task_finished(task.name, node_id, run, started, "succeeded", None)
         return result
 
     def _publish_task_finished(
-        self, node: Node, run: _Run, started: float, status: str, error: str | None
+        self, name: str, node_id: int, run: _Run, started: float, status: str, error: str | None
     ) -> None:
         duration = asyncio.get_running_loop().time() - started
         self.bus.publish(
-            ev.TaskExecutionFinished(run.run_id, node.name, node.id, status, duration, error)
+            ev.TaskExecutionFinished(run.run_id, name, node_id, status, duration, error)
         )
 
 
