@@ -88,6 +88,7 @@ def timing_checks(
                     settings.threshold_for(path),
                     settings.confidence,
                     paired,
+                    settings.min_ms if BY_PATH[path].unit == "ms" else 0.0,
                 )
             )
     return checks
@@ -136,6 +137,7 @@ def _timing(
     threshold: float,
     confidence: float,
     paired: bool,
+    floor: float = 0.0,
 ) -> Check:
     family, name, unit = "timing", metric.label, metric.unit
     if paired:
@@ -151,6 +153,8 @@ def _timing(
     compare = paired_change if paired else unpaired_change
     change = compare(base_values, head_values, confidence)  # type: ignore[arg-type]
     verdict, note = _judge(change, metric.better, threshold, confidence)
+    if verdict == FAIL and floor and head_mid - base_mid < floor:  # type: ignore[operator]
+        verdict, note = WARN, f"{note}, but the medians differ by under {floor:g} {unit}"
     return _with_change(family, name, mode, unit, base_mid, head_mid, change, verdict, note)
 
 

@@ -52,6 +52,7 @@ class GateSettings:
     virtual_duration: float = 5.0
     tolerance: float = 0.01
     shared_vs_raw: float = 2.0
+    min_ms: float = 10.0
     thresholds: dict[str, float] = field(default_factory=lambda: dict(TAIL_THRESHOLDS))
 
     def threshold_for(self, path: str) -> float:
@@ -88,7 +89,7 @@ def settings_from(table: dict[str, Any], where: str = "[tool.bench.gate]") -> Ga
     for key in ("agents", "pairs", "virtual_agents"):
         if key in values:
             values[key] = _integer(values[key], key, where)
-    for key in ("duration", "threshold", "confidence", "virtual_duration", "tolerance"):
+    for key in ("duration", "threshold", "confidence", "virtual_duration", "tolerance", "min_ms"):
         if key in values:
             values[key] = _number(values[key], key, where)
     if "shared_vs_raw" in values:
@@ -109,6 +110,8 @@ def _check(settings: GateSettings, where: str) -> None:
         value = getattr(settings, key)
         if not 0 <= value < 1:
             raise BenchError(f"{where}: {key} must be a fraction in [0, 1), got {value}")
+    if settings.min_ms < 0:
+        raise BenchError(f"{where}: min_ms must be at least 0, got {settings.min_ms}")
     if settings.shared_vs_raw < 1:
         raise BenchError(f"{where}: shared_vs_raw must be at least 1, got {settings.shared_vs_raw}")
     try:  # the same checks and messages as `bench run`

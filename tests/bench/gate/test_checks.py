@@ -379,10 +379,31 @@ def test_a_stricter_per_metric_threshold_catches_a_smaller_slowdown():
     base = timing(BASE_NOISE, ("shared",))
     head = scale(base, "shared", LAG, [1.07, 1.08, 1.06, 1.07, 1.07])
     default = GateSettings(modes=("shared",))
-    strict = GateSettings(modes=("shared",), thresholds={LAG: 0.05})
+    strict = GateSettings(modes=("shared",), thresholds={LAG: 0.05}, min_ms=0.0)
     assert find(timing_checks(base, head, default), "event-loop lag p99", "shared").verdict == PASS
     lag = find(timing_checks(base, head, strict), "event-loop lag p99", "shared")
     assert lag.verdict == FAIL and "more than 5%" in lag.note
+
+
+def test_a_millisecond_regression_under_the_floor_only_warns():
+    base = timing(BASE_NOISE, ("shared",))  # flush p99 about 2 ms
+    head = scale(base, "shared", FLUSH, [1.5, 1.6, 1.55, 1.5, 1.6])
+    flush = find(
+        timing_checks(base, head, GateSettings(modes=("shared",))), "frame flush p99", "shared"
+    )
+    assert flush.verdict == WARN
+    assert "medians differ by under 10 ms" in flush.note
+    no_floor = GateSettings(modes=("shared",), min_ms=0.0)
+    assert find(timing_checks(base, head, no_floor), "frame flush p99", "shared").verdict == FAIL
+
+
+def test_the_floor_leaves_other_units_alone():
+    base = timing(BASE_NOISE, ("shared",))
+    head = scale(base, "shared", CPU, SLOWER)  # +15 % of 150 us: far under "10"
+    cpu = find(
+        timing_checks(base, head, GateSettings(modes=("shared",))), "CPU per generation", "shared"
+    )
+    assert cpu.verdict == FAIL
 
 
 # --- (h) unusable values ----------------------------------------------------------------------
