@@ -16,19 +16,21 @@ from bench.errors import BenchError
 
 HOOK_FILE = Path("cascade/runtime/engine.py")
 """The module whose per-generation method is wrapped."""
-HOOK = "Engine._run_generation"
-"""The method the engine calls exactly once per generation, whatever path it takes."""
+HOOK = "Engine._chain"
+"""The method the engine calls exactly once per generation, whatever path it takes (a
+plain or an async method: the wrapper takes the same form)."""
 
 _SNIPPET = '''
 
 # --- Injected by `bench gate --inject-slowdown`, in a temporary copy: never shipped. ---
+import inspect as _gate_inspect
 import time as _gate_time
 
 _gate_wrapped = {cls}.{method}
 _gate_state = {{"start": None, "spun": 0.0}}
 
 
-async def _gate_spinning(self, *args, **kwargs):
+def _gate_spin():
     """Spin until the CPU spun so far is {fraction!r} x the CPU of everything else."""
     state = _gate_state
     now = _gate_time.process_time()
@@ -40,7 +42,21 @@ async def _gate_spinning(self, *args, **kwargs):
         while clock < now + owed:
             clock = _gate_time.process_time()
         state["spun"] += clock - now
-    return await _gate_wrapped(self, *args, **kwargs)
+
+
+if _gate_inspect.iscoroutinefunction(_gate_wrapped):
+
+    async def _gate_spinning(self, *args, **kwargs):
+        """Spin (see _gate_spin), then the engine's own method."""
+        _gate_spin()
+        return await _gate_wrapped(self, *args, **kwargs)
+
+else:
+
+    def _gate_spinning(self, *args, **kwargs):
+        """Spin (see _gate_spin), then the engine's own method."""
+        _gate_spin()
+        return _gate_wrapped(self, *args, **kwargs)
 
 
 {cls}.{method} = _gate_spinning
@@ -54,7 +70,7 @@ def inject_slowdown(engine_root: Path, fraction: float) -> None:
     module = engine_root / HOOK_FILE
     text = module.read_text(encoding="utf-8") if module.is_file() else ""
     cls, method = HOOK.split(".")
-    if f"class {cls}" not in text or f"async def {method}(" not in text:
+    if f"class {cls}" not in text or f"def {method}(" not in text:
         raise BenchError(
             f"cannot inject a slowdown: {module} has no {HOOK}() any more; point HOOK in "
             "bench/gate/slowdown.py at the engine's per-generation method"

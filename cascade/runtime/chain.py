@@ -10,8 +10,9 @@ shared sub-result) is left to the general path, which handles every case.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
+from cascade.runtime.resource_scope import ResourceScope
 from cascade.spec.lazy import LazyResult
 from cascade.spec.param import Param
 from cascade.spec.resource import Inject
@@ -23,29 +24,27 @@ _NEEDS_GRAPH = (LazyResult, Param, Inject, Router, list, tuple, dict, set, froze
 MAX_LINKS = 64
 """Longer chains take the general path (and keep its stack-free walk)."""
 
-
-class Link(NamedTuple):
-    """One call of a chain: the call, where the previous link's result goes, its resources."""
-
-    lazy: LazyResult
-    slot: int | str | None
-    """Position or keyword of the argument that takes the previous link's result (None for
-    the first link, which depends on no other call)."""
-    resources: tuple[tuple[str, str], ...]
-    """(parameter, resource name) of each `cs.inject` default this call leaves to the engine."""
+Slot = int | str | None
+"""Position or keyword of the argument that takes the previous call's result (None for the
+first call, which depends on no other call)."""
 
 
-def chain_of(target: LazyResult) -> list[Link] | None:
-    """The generation's calls in execution order (target last) when it is a chain, else None."""
-    links: list[Link] = []
+def chain_of(target: LazyResult) -> list[Any] | None:
+    """The generation's calls in execution order (target last) when it is a chain, else None.
+
+    The list is flat, `[call, slot, call, slot, ...]`: one object per generation rather
+    than a tuple per call, because every generation of every run builds one and keeps it
+    while its calls wait (fewer objects for the garbage collector to walk).
+    """
+    links: list[Any] = []
     lazy: Any = target
     while lazy is not None:
         if type(lazy) is not LazyResult or lazy.condition is not None:
             return None
-        if lazy.constraints or lazy.retry is not None or len(links) == MAX_LINKS:
+        if lazy.constraints or lazy.retry is not None or len(links) == 2 * MAX_LINKS:
             return None
         upstream: Any = None
-        slot: int | str | None = None
+        slot: Slot = None
         for index, value in enumerate(lazy.args):
             if _needs_graph(type(value)):
                 if upstream is not None or type(value) is not LazyResult:
@@ -56,10 +55,35 @@ def chain_of(target: LazyResult) -> list[Link] | None:
                 if upstream is not None or type(value) is not LazyResult:
                     return None
                 upstream, slot = value, key
-        links.append(Link(lazy, slot, _injected(lazy)))
+        links += (slot, lazy)
         lazy = upstream
     links.reverse()
     return links
+
+
+def injected(lazy: LazyResult) -> tuple[tuple[str, str], ...]:
+    """(parameter, resource name) of each `cs.inject` default the call leaves to the engine."""
+    if not lazy.task.injected:
+        return ()
+    return lazy.task.injections_left(lazy.args, lazy.kwargs)
+
+
+def arguments(
+    lazy: LazyResult, slot: Slot, result: Any, scope: ResourceScope
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The call's args and kwargs: `result` (the previous call's) in `slot`, and the
+    values of the resources it injects, which `scope` has set up already."""
+    args, kwargs = lazy.args, lazy.kwargs
+    if type(slot) is int:
+        args = (*args[:slot], result, *args[slot + 1 :])
+    resources = injected(lazy)
+    if resources or type(slot) is str:
+        kwargs = dict(kwargs)
+        if type(slot) is str:
+            kwargs[slot] = result
+        for param, name in resources:
+            kwargs[param] = scope.value(name)
+    return args, kwargs
 
 
 def _needs_graph(kind: type) -> bool:
@@ -71,9 +95,3 @@ def _needs_graph(kind: type) -> bool:
 
 
 _KINDS: dict[type, bool] = {}
-
-
-def _injected(lazy: LazyResult) -> tuple[tuple[str, str], ...]:
-    if not lazy.task.injected:
-        return ()
-    return lazy.task.injections_left(lazy.args, lazy.kwargs)

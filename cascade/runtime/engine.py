@@ -18,7 +18,7 @@ from cascade.graph.build import build_graph
 from cascade.graph.model import Graph, Node
 from cascade.runtime import events as ev
 from cascade.runtime.bus import MessageBus
-from cascade.runtime.chain import Link, chain_of
+from cascade.runtime.chain import arguments, chain_of, injected
 from cascade.runtime.constraints import CONSTRAINT_TOPICS, ConstraintManager, Permit
 from cascade.runtime.executor import LocalExecutor
 from cascade.runtime.flow import FlowManager
@@ -68,12 +68,20 @@ class _Counters:
 class _Run:
     """The per-execution state of one `run()` call."""
 
-    __slots__ = ("generation", "params", "resources", "run_id", "state")
+    __slots__ = ("first", "generation", "params", "resources", "run_id", "state")
 
     def __init__(
-        self, run_id: str, params: dict[str, Any], state: StateBackend, resources: ResourceScope
+        self,
+        run_id: str,
+        params: dict[str, Any],
+        state: StateBackend,
+        resources: ResourceScope,
+        first: LazyResult,
     ) -> None:
         self.run_id = run_id
+        self.first: LazyResult | None = first
+        """The first generation's target, until the run starts it (then None: a long run
+        must not keep it alive)."""
         self.params = params
         self.state = state
         self.resources = resources
@@ -133,10 +141,11 @@ class Engine:
         if self.bus.wants(ev.RunStarted):
             self.bus.publish(ev.RunStarted(run_id, target.task.name, params))
         resources = ResourceScope(self._resources)
-        run = _Run(run_id, params, self.state_backend_factory(run_id), resources)
+        run = _Run(run_id, params, self.state_backend_factory(run_id), resources, target)
+        del target  # held by `run` until its first generation starts, and then by nobody
         try:
             async with self._connection, resources:
-                result = await self._run_generations(target, run)
+                result = await self._run_generations(run)
         except asyncio.CancelledError:
             c.runs_cancelled += 1
             self._publish_run_finished(run, started, "cancelled", None)
@@ -158,28 +167,76 @@ class Engine:
             duration = asyncio.get_running_loop().time() - started
             self.bus.publish(ev.RunFinished(run.run_id, status, duration, run.generation, error))
 
-    async def _run_generations(self, target: LazyResult, run: _Run) -> Any:
-        """The tail-call loop: the Python stack stays flat however deep the recursion goes."""
+    async def _run_generations(self, run: _Run) -> Any:
+        """The tail-call loop: the Python stack stays flat however deep the recursion goes.
+
+        A generation that is a plain chain of calls whose resources are set up runs link by
+        link, right here (see cascade.runtime.chain): no graph, no plan, no flow, and no
+        coroutine of the engine's own per generation, because a run spends its life waiting
+        inside one and every extra frame is more for the garbage collector to walk.
+        Anything else takes the general path (`_run_graph`). Both give the same results,
+        events, counters and errors.
+        """
+        target: Any
+        target, run.first = run.first, None
+        bus, state, scope, counters = self.bus, run.state, run.resources, self._counters
+        constraints = self.constraint_manager
+        local = type(self.executor) is LocalExecutor
         while True:
-            result = await self._run_generation(target, run)
+            links = self._chain(target)
+            # Not a chain, or one needing a task-scoped resource: the general path's job.
+            if links is None or not (_set_up(links, run) or await self._set_up_chain(links, run)):
+                result = await self._run_graph(target, run)
+            else:
+                result = None
+                for index in range(0, len(links), 2):
+                    lazy, task = links[index], links[index].task
+                    args, kwargs = arguments(lazy, links[index + 1], result, scope)
+                    # Checked per call, as the general path does: a pause may arrive mid-chain.
+                    permit = (
+                        await self._admit(task.name, lazy._id, {}, run)
+                        if constraints.active
+                        else ()
+                    )
+                    try:
+                        observed = bus.wants(ev.TaskExecutionStarted) or bus.wants(
+                            ev.TaskExecutionFinished
+                        )
+                        if observed or not local:
+                            # The general path's attempt: events, another executor, fresh kwargs.
+                            call = self._execute_once(task, lazy._id, run, args, dict(kwargs), 1)
+                            del args, kwargs  # not kept alive while the call waits
+                            result = await call
+                        elif task.is_async:  # nobody listens, the local executor: just call it
+                            call = task.func(*args, **kwargs)
+                            del args, kwargs
+                            result = await call
+                            counters.tasks_executed += 1
+                        else:
+                            result = task.func(*args, **kwargs)
+                            counters.tasks_executed += 1
+                    finally:
+                        if permit:
+                            constraints.release(permit)
+                    state.put_result(lazy._id, result)
+                links = None
             run.generation += 1
-            self._counters.generations += 1
+            counters.generations += 1
             if not isinstance(result, LazyResult):
                 return result
             target = result
-            run.state.clear()
+            state.clear()
             await asyncio.sleep(0)  # let other runs and the loop breathe between generations
 
-    async def _run_generation(self, target: LazyResult, run: _Run) -> Any:
-        """One generation; return its target's result.
+    def _chain(self, target: LazyResult) -> list[Any] | None:
+        """The generation's calls as a chain (see chain_of), or None for the general path.
 
-        A plain chain of calls whose resources are set up already runs link by link (see
-        cascade.runtime.chain); anything else takes the general path: graph, plan, flow.
-        Both give the same results, events, counters and errors.
+        Called exactly once per generation, whatever path it then takes.
         """
-        links = chain_of(target) if type(self.solver) is NativeSolver else None
-        if links is not None and (_set_up(links, run) or await self._set_up_chain(links, run)):
-            return await self._execute_chain(links, run)
+        return chain_of(target) if type(self.solver) is NativeSolver else None
+
+    async def _run_graph(self, target: LazyResult, run: _Run) -> Any:
+        """The general path: build the graph, solve it, execute it stage by stage."""
         graph = build_graph(target)
         plan = self.solver.resolve(graph)
         await self._prepare(graph, run)
@@ -198,56 +255,20 @@ class Engine:
                 await run.resources.get(name)
 
     @staticmethod
-    async def _set_up_chain(links: list[Link], run: _Run) -> bool:
+    async def _set_up_chain(links: list[Any], run: _Run) -> bool:
         """Check and set up a chain's resources as `_prepare` would; False when one is
         task-scoped (set up per task execution: the general path's job)."""
         scope = run.resources
         needed: dict[str, list[str]] = {}  # as graph.required_resources(): target first
-        for link in reversed(links):
-            for name in sorted(name for _, name in link.resources):
-                needed.setdefault(name, []).append(link.lazy.task.name)
+        for lazy in reversed(links[::2]):
+            for name in sorted(name for _, name in injected(lazy)):
+                needed.setdefault(name, []).append(lazy.task.name)
         scope.check(needed)
         if any(scope.is_task_scoped(name) for name in needed):
             return False  # set up per task execution: the general path's job
         for name in needed:
             await scope.get(name)
         return True
-
-    async def _execute_chain(self, links: list[Link], run: _Run) -> Any:
-        """Run a chain's calls in order, each fed the previous result; return the last."""
-        bus, state, scope, counters = self.bus, run.state, run.resources, self._counters
-        constraints = self.constraint_manager
-        local = type(self.executor) is LocalExecutor
-        result: Any = None
-        for lazy, slot, resources in links:
-            args, kwargs = lazy.args, lazy.kwargs
-            if isinstance(slot, int):
-                args = (*args[:slot], result, *args[slot + 1 :])
-            if resources or isinstance(slot, str):
-                kwargs = dict(kwargs)
-                if isinstance(slot, str):
-                    kwargs[slot] = result
-                for param, name in resources:
-                    kwargs[param] = scope.value(name)
-            task = lazy.task
-            # Checked per call, as the general path does: a pause may arrive mid-chain.
-            permit = await self._admit(task.name, lazy._id, {}, run) if constraints.active else ()
-            try:
-                observed = bus.wants(ev.TaskExecutionStarted) or bus.wants(ev.TaskExecutionFinished)
-                if observed or not local:
-                    # The general path's attempt: events, another executor, a fresh kwargs.
-                    result = await self._execute_once(task, lazy._id, run, args, dict(kwargs), 1)
-                else:  # nobody listens, the local executor: just call the function
-                    if task.is_async:
-                        result = await task.func(*args, **kwargs)
-                    else:
-                        result = task.func(*args, **kwargs)
-                    counters.tasks_executed += 1
-            finally:
-                if permit:
-                    constraints.release(permit)
-            state.put_result(lazy._id, result)
-        return result
 
     @staticmethod
     def _bind_param(node: Node, run: _Run) -> None:
@@ -407,11 +428,11 @@ class Engine:
         )
 
 
-def _set_up(links: list[Link], run: _Run) -> bool:
+def _set_up(links: list[Any], run: _Run) -> bool:
     """Whether every resource the chain's calls need is set up in this run already."""
     scope = run.resources
-    for link in links:
-        for _, name in link.resources:
+    for index in range(0, len(links), 2):
+        for _, name in injected(links[index]):
             if not scope.ready(name):
                 return False
     return True

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Any
 
@@ -21,7 +20,7 @@ class ResourceScope:
     Leaving the scope tears down everything it set up, last first, also on failure.
     """
 
-    __slots__ = ("_definitions", "_parent", "_scope", "_stack", "_values")
+    __slots__ = ("_definitions", "_opened", "_parent", "_scope", "_values")
 
     def __init__(
         self,
@@ -33,7 +32,10 @@ class ResourceScope:
         self._scope = scope
         self._parent = parent
         self._values: dict[str, Any] = {}
-        self._stack = AsyncExitStack()
+        # (definition, generator) of each resource set up here, to tear down last first. A
+        # list rather than an AsyncExitStack: a run's scope lives as long as the run, and
+        # the stack's wrappers cost eight objects per run for the garbage collector to walk.
+        self._opened: list[tuple[ResourceDefinition, Any]] | None = None
 
     async def __aenter__(self) -> ResourceScope:
         return self
@@ -45,13 +47,27 @@ class ResourceScope:
         tb: TracebackType | None,
     ) -> None:
         self._values.clear()
-        try:
-            await self._stack.aclose()
-        except Exception:
-            if exc is None:
-                raise
-            # The run already fails with `exc`; a teardown error must not replace it.
-            log.exception("resource teardown failed while handling %r", exc)
+        failure = await self._tear_down()
+        if failure is None:
+            return
+        if exc is None or not isinstance(failure, Exception):
+            raise failure
+        # The run already fails with `exc`; a teardown error must not replace it.
+        log.error("resource teardown failed while handling %r", exc, exc_info=failure)
+
+    async def _tear_down(self) -> BaseException | None:
+        """Tear down every resource set up here, last first, each even when one before it
+        failed; return the last failure (an earlier one is its __context__)."""
+        opened, self._opened = self._opened, None
+        failure: BaseException | None = None
+        for definition, generator in reversed(opened or ()):
+            try:
+                await _teardown(definition, generator)
+            except BaseException as exc:  # a cancelled teardown must not skip the others
+                if failure is not None and exc.__context__ is None:
+                    exc.__context__ = failure
+                failure = exc
+        return failure
 
     def check(self, needed: Mapping[str, Iterable[str]]) -> None:
         """Raise ResourceNotFoundError for the first name (-> task names) not registered.
@@ -115,7 +131,9 @@ class ResourceScope:
                 f"resource {definition.name!r} did not yield a value: a @cs.resource function "
                 "must yield exactly once (set-up before the yield, teardown after it)"
             ) from None
-        self._stack.push_async_callback(_teardown, definition, generator)
+        if self._opened is None:
+            self._opened = []
+        self._opened.append((definition, generator))
         return value
 
 

@@ -565,3 +565,30 @@ async def test_a_teardown_error_after_a_successful_run_fails_the_run():
     engine = engine_with(fragile)
     with pytest.raises(OSError, match="teardown broke"):
         await engine.run(echo(cs.inject("fragile")))
+
+
+async def test_every_teardown_runs_though_one_fails_and_the_last_failure_is_raised():
+    log: list[str] = []
+
+    @cs.resource(name="first")
+    def first():
+        yield "first"
+        log.append("teardown first")
+        raise OSError("first broke")
+
+    @cs.resource(name="second")
+    def second(before=cs.inject("first")):
+        yield "second"
+        log.append("teardown second")
+        raise RuntimeError("second broke")
+
+    @cs.resource(name="third")
+    def third(before=cs.inject("second")):
+        yield "third"
+        log.append("teardown third")
+
+    engine = engine_with(first, second, third)
+    with pytest.raises(OSError, match="first broke") as error:
+        await engine.run(echo(cs.inject("third")))
+    assert log == ["teardown third", "teardown second", "teardown first"]
+    assert isinstance(error.value.__context__, RuntimeError)  # the earlier failure, kept

@@ -22,8 +22,8 @@ PROBE = textwrap.dedent(
     import cascade as cs
     from cascade.runtime import engine
 
-    assert "Spin" in engine.Engine._run_generation.__doc__
-    assert engine._gate_wrapped.__qualname__ == "Engine._run_generation"  # the original
+    assert "Spin" in engine.Engine._chain.__doc__
+    assert engine._gate_wrapped.__qualname__ == "Engine._chain"  # the original
 
 
     @cs.task
