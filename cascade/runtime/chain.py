@@ -32,30 +32,34 @@ first call, which depends on no other call)."""
 def chain_of(target: LazyResult) -> list[Any] | None:
     """The generation's calls in execution order (target last) when it is a chain, else None.
 
-    The list is flat, `[call, slot, call, slot, ...]`: one object per generation rather
-    than a tuple per call, because every generation of every run builds one and keeps it
-    while its calls wait (fewer objects for the garbage collector to walk).
+    The list is flat, `[call, slot, resources, call, slot, resources, ...]`, where
+    `resources` is `injected(call)`: one object per generation rather than a tuple per
+    call, because every generation of every run builds one and keeps it while its calls
+    wait (fewer objects for the garbage collector to walk).
     """
     links: list[Any] = []
     lazy: Any = target
+    kinds = _KINDS
     while lazy is not None:
         if type(lazy) is not LazyResult or lazy.condition is not None:
             return None
-        if lazy.constraints or lazy.retry is not None or len(links) == 2 * MAX_LINKS:
+        if lazy.constraints or lazy.retry is not None or len(links) == 3 * MAX_LINKS:
             return None
         upstream: Any = None
         slot: Slot = None
         for index, value in enumerate(lazy.args):
-            if _needs_graph(type(value)):
-                if upstream is not None or type(value) is not LazyResult:
+            kind = type(value)
+            if kinds.get(kind, True) and _needs_graph(kind):
+                if upstream is not None or kind is not LazyResult:
                     return None
                 upstream, slot = value, index
         for key, value in lazy.kwargs.items() if lazy.kwargs else ():
-            if _needs_graph(type(value)):
-                if upstream is not None or type(value) is not LazyResult:
+            kind = type(value)
+            if kinds.get(kind, True) and _needs_graph(kind):
+                if upstream is not None or kind is not LazyResult:
                     return None
                 upstream, slot = value, key
-        links += (slot, lazy)
+        links += (injected(lazy), slot, lazy)
         lazy = upstream
     links.reverse()
     return links
@@ -69,14 +73,17 @@ def injected(lazy: LazyResult) -> tuple[tuple[str, str], ...]:
 
 
 def arguments(
-    lazy: LazyResult, slot: Slot, result: Any, scope: ResourceScope
+    lazy: LazyResult,
+    slot: Slot,
+    resources: tuple[tuple[str, str], ...],
+    result: Any,
+    scope: ResourceScope,
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """The call's args and kwargs: `result` (the previous call's) in `slot`, and the
-    values of the resources it injects, which `scope` has set up already."""
+    values of its `resources` (from `injected`), which `scope` has set up already."""
     args, kwargs = lazy.args, lazy.kwargs
     if type(slot) is int:
         args = (*args[:slot], result, *args[slot + 1 :])
-    resources = injected(lazy)
     if resources or type(slot) is str:
         kwargs = dict(kwargs)
         if type(slot) is str:

@@ -18,7 +18,7 @@ from cascade.graph.build import build_graph
 from cascade.graph.model import Graph, Node
 from cascade.runtime import events as ev
 from cascade.runtime.bus import MessageBus
-from cascade.runtime.chain import arguments, chain_of, injected
+from cascade.runtime.chain import arguments, chain_of
 from cascade.runtime.constraints import CONSTRAINT_TOPICS, ConstraintManager, Permit
 from cascade.runtime.executor import LocalExecutor
 from cascade.runtime.flow import FlowManager
@@ -189,9 +189,10 @@ class Engine:
                 result = await self._run_graph(target, run)
             else:
                 result = None
-                for index in range(0, len(links), 2):
-                    lazy, task = links[index], links[index].task
-                    args, kwargs = arguments(lazy, links[index + 1], result, scope)
+                for index in range(0, len(links), 3):
+                    lazy, slot, resources = links[index], links[index + 1], links[index + 2]
+                    task = lazy.task
+                    args, kwargs = arguments(lazy, slot, resources, result, scope)
                     # Checked per call, as the general path does: a pause may arrive mid-chain.
                     permit = (
                         await self._admit(task.name, lazy._id, {}, run)
@@ -260,9 +261,9 @@ class Engine:
         task-scoped (set up per task execution: the general path's job)."""
         scope = run.resources
         needed: dict[str, list[str]] = {}  # as graph.required_resources(): target first
-        for lazy in reversed(links[::2]):
-            for name in sorted(name for _, name in injected(lazy)):
-                needed.setdefault(name, []).append(lazy.task.name)
+        for index in range(len(links) - 3, -1, -3):
+            for name in sorted(name for _, name in links[index + 2]):
+                needed.setdefault(name, []).append(links[index].task.name)
         scope.check(needed)
         if any(scope.is_task_scoped(name) for name in needed):
             return False  # set up per task execution: the general path's job
@@ -431,8 +432,8 @@ class Engine:
 def _set_up(links: list[Any], run: _Run) -> bool:
     """Whether every resource the chain's calls need is set up in this run already."""
     scope = run.resources
-    for index in range(0, len(links), 2):
-        for _, name in injected(links[index]):
+    for index in range(2, len(links), 3):
+        for _, name in links[index]:
             if not scope.ready(name):
                 return False
     return True

@@ -8,7 +8,7 @@ import pytest
 import cascade as cs
 import cascade.runtime.engine as engine_module
 from cascade.runtime import events as ev
-from cascade.runtime.chain import chain_of, injected
+from cascade.runtime.chain import chain_of
 
 # --- which generations are chains ---------------------------------------------------------------
 
@@ -42,20 +42,19 @@ def uses_box(x: int, box: dict = cs.inject("counter_box")) -> int:
 def test_a_call_on_a_call_is_a_chain_deepest_first():
     first = double(1)
     target = add(first, y=3)
-    assert chain_of(target) == [first, None, target, 0]
+    assert chain_of(target) == [first, None, (), target, 0, ()]
 
 
 def test_a_keyword_slot_and_injected_defaults_are_recorded():
     first = double(1)
     links = chain_of(uses_box(x=first))
-    assert links[3] == "x"
-    assert injected(links[2]) == (("box", "counter_box"),)
-    assert injected(chain_of(uses_box(1, object()))[0]) == ()  # passed: nothing to inject
+    assert links[4:] == ["x", (("box", "counter_box"),)]
+    assert chain_of(uses_box(1, object()))[2] == ()  # passed: nothing to inject
 
 
 def test_a_single_call_is_a_chain_of_one():
     target = add(1, 2)
-    assert chain_of(target) == [target, None]
+    assert chain_of(target) == [target, None, ()]
 
 
 @pytest.mark.parametrize(
