@@ -262,11 +262,14 @@ class Engine:
         scope = run.resources
         needed: dict[str, list[str]] = {}  # as graph.required_resources(): target first
         for index in range(len(links) - 3, -1, -3):
-            for name in sorted(name for _, name in links[index + 2]):
-                needed.setdefault(name, []).append(links[index].task.name)
+            resources = links[index + 2]
+            if resources:
+                for name in sorted([name for _, name in resources]):
+                    needed.setdefault(name, []).append(links[index].task.name)
         scope.check(needed)
-        if any(scope.is_task_scoped(name) for name in needed):
-            return False  # set up per task execution: the general path's job
+        for name in needed:
+            if scope.is_task_scoped(name):
+                return False  # set up per task execution: the general path's job
         for name in needed:
             await scope.get(name)
         return True

@@ -122,8 +122,12 @@ class ResourceScope:
         return value
 
     async def _setup(self, definition: ResourceDefinition) -> Any:
-        kwargs = {p: await self.get(r) for p, r in definition.dependencies.items()}
-        generator = definition.func(**kwargs)
+        dependencies = definition.dependencies
+        if dependencies:
+            kwargs = {p: await self.get(r) for p, r in dependencies.items()}
+            generator = definition.func(**kwargs)
+        else:  # the usual case, without an async comprehension's extra coroutine
+            generator = definition.func()
         try:
             value = await anext(generator) if definition.is_async else next(generator)
         except (StopIteration, StopAsyncIteration):
