@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -68,24 +68,35 @@ class _Counters:
 class _Run:
     """The per-execution state of one `run()` call."""
 
-    __slots__ = ("first", "generation", "params", "resources", "run_id", "state")
+    __slots__ = ("_factory", "_state", "generation", "params", "resources", "run_id")
 
     def __init__(
         self,
         run_id: str,
         params: dict[str, Any],
-        state: StateBackend,
+        factory: Callable[[str], StateBackend],
         resources: ResourceScope,
-        first: LazyResult,
+        *,
+        lazy_state: bool,
     ) -> None:
         self.run_id = run_id
-        self.first: LazyResult | None = first
-        """The first generation's target, until the run starts it (then None: a long run
-        must not keep it alive)."""
         self.params = params
-        self.state = state
         self.resources = resources
         self.generation = 0
+        self._factory = factory
+        self._state = None if lazy_state else factory(run_id)
+
+    @property
+    def state(self) -> StateBackend:
+        """The run's state backend, made on first use when it may be lazy."""
+        if self._state is None:
+            self._state = self._factory(self.run_id)
+        return self._state
+
+    def clear_state(self) -> None:
+        """Forget the finished generation's state (if the run has any yet)."""
+        if self._state is not None:
+            self._state.clear()
 
 
 class Engine:
@@ -104,6 +115,10 @@ class Engine:
         self.executor = executor or LocalExecutor()
         self.bus = bus or MessageBus()
         self.state_backend_factory = state_backend_factory or InMemoryStateBackend
+        # The default backend is private to its run, and a chain's results go straight to
+        # the next call, so a run makes it only if the general path needs it, and a chain
+        # stores no results in it. A backend of the caller's sees every result, as always.
+        self._private_state = state_backend_factory is None
         self.resource_manager = ResourceManager(system_resources)
         self.constraint_manager = ConstraintManager()
         self.arg_resolver = ArgumentResolver()
@@ -123,8 +138,14 @@ class Engine:
         """A snapshot of the engine's lifetime counters."""
         return EngineStatistics(**asdict(self._counters))
 
-    async def run(self, target: LazyResult, params: Mapping[str, Any] | None = None) -> Any:
-        """Execute `target` (and each LazyResult it tail-calls) and return the final value."""
+    def run(
+        self, target: LazyResult, params: Mapping[str, Any] | None = None
+    ) -> Coroutine[Any, Any, Any]:
+        """Execute `target` (and each LazyResult it tail-calls); await it for the final value.
+
+        A coroutine like any `async def` method's, except that bad input raises right here,
+        before anything starts.
+        """
         if not isinstance(target, LazyResult):
             raise DefinitionError(
                 f"Engine.run() needs a LazyResult (the result of calling a task), "
@@ -132,33 +153,120 @@ class Engine:
             )
         if params is not None and not isinstance(params, Mapping):
             raise DefinitionError(f"Engine.run() params must be a mapping, got {params!r}")
+        return self._run(target, dict(params or {}))
+
+    async def _run(self, target: Any, params: dict[str, Any]) -> Any:
+        """One run's whole life in one coroutine: its counters and events, the connection
+        lease and the resource scope, and inside them the tail-call loop.
+
+        The Python stack stays flat however deep the recursion goes. A generation that is a
+        plain chain of calls whose resources are set up runs link by link, right here (see
+        cascade.runtime.chain): no graph, no plan, no flow. Anything else takes the general
+        path (`_run_graph`); both give the same results, events, counters and errors. A run
+        waits inside this frame all its life, so nothing per run or per generation gets a
+        coroutine of its own: each would be one more object for the garbage collector.
+        """
+        run, started = self._start(target, params)
+        bus, scope, counters = self.bus, run.resources, self._counters
+        record = not self._private_state
+        constraints = self.constraint_manager
+        local = type(self.executor) is LocalExecutor
+        try:
+            # `async with self._connection, scope:`, spelled out: that statement keeps two
+            # bound __aexit__ methods alive for the whole run.
+            await self._connection.acquire()
+            try:
+                try:
+                    while True:
+                        links = self._chain(target)
+                        # Not a chain, or one needing a task-scoped resource: general path.
+                        if links is None or not (
+                            _set_up(links, run) or await self._set_up_chain(links, run)
+                        ):
+                            result = await self._run_graph(target, run)
+                        else:
+                            result = None
+                            for index in range(0, len(links), 3):
+                                lazy, task = links[index], links[index].task
+                                slot, resources = links[index + 1], links[index + 2]
+                                args, kwargs = arguments(lazy, slot, resources, result, scope)
+                                # Per call, as the general path: a pause may come mid-chain.
+                                permit = (
+                                    await self._admit(task.name, lazy._id, {}, run)
+                                    if constraints.active
+                                    else ()
+                                )
+                                try:
+                                    observed = bus.wants(ev.TaskExecutionStarted) or bus.wants(
+                                        ev.TaskExecutionFinished
+                                    )
+                                    if observed or not local:
+                                        # The general path's attempt: events, another
+                                        # executor, fresh kwargs.
+                                        call = self._execute_once(
+                                            task, lazy._id, run, args, dict(kwargs), 1
+                                        )
+                                        del args, kwargs  # not kept while the call waits
+                                        result = await call
+                                    elif task.is_async:  # nobody listens: just call it
+                                        call = task.func(*args, **kwargs)
+                                        del args, kwargs
+                                        result = await call
+                                        counters.tasks_executed += 1
+                                    else:
+                                        result = task.func(*args, **kwargs)
+                                        counters.tasks_executed += 1
+                                finally:
+                                    if permit:
+                                        constraints.release(permit)
+                                if record:
+                                    run.state.put_result(lazy._id, result)
+                            links = None
+                        run.generation += 1
+                        counters.generations += 1
+                        if not isinstance(result, LazyResult):
+                            break
+                        target = result
+                        run.clear_state()
+                        await asyncio.sleep(0)  # let other runs and the loop breathe
+                except BaseException as exc:
+                    await scope.close(exc)
+                    raise
+                await scope.close(None)
+            finally:
+                await self._connection.release()
+        except asyncio.CancelledError:
+            counters.runs_cancelled += 1
+            self._publish_run_finished(run, started, "cancelled", None)
+            raise
+        except BaseException as exc:
+            counters.runs_failed += 1
+            self._publish_run_finished(run, started, "failed", repr(exc))
+            raise
+        finally:
+            counters.runs_active -= 1
+        counters.runs_succeeded += 1
+        self._publish_run_finished(run, started, "succeeded", None)
+        return result
+
+    def _start(self, target: LazyResult, params: dict[str, Any]) -> tuple[_Run, float]:
+        """Count the run in, announce it, and give it its own state and resource scope."""
         run_id = f"run-{next(_run_ids)}"
-        params = dict(params or {})
-        c = self._counters
-        c.runs_started += 1
-        c.runs_active += 1
+        counters = self._counters
+        counters.runs_started += 1
+        counters.runs_active += 1
         started = asyncio.get_running_loop().time()
         if self.bus.wants(ev.RunStarted):
             self.bus.publish(ev.RunStarted(run_id, target.task.name, params))
         resources = ResourceScope(self._resources)
-        run = _Run(run_id, params, self.state_backend_factory(run_id), resources, target)
-        del target  # held by `run` until its first generation starts, and then by nobody
-        try:
-            async with self._connection, resources:
-                result = await self._run_generations(run)
-        except asyncio.CancelledError:
-            c.runs_cancelled += 1
-            self._publish_run_finished(run, started, "cancelled", None)
-            raise
-        except BaseException as exc:
-            c.runs_failed += 1
-            self._publish_run_finished(run, started, "failed", repr(exc))
-            raise
-        finally:
-            c.runs_active -= 1
-        c.runs_succeeded += 1
-        self._publish_run_finished(run, started, "succeeded", None)
-        return result
+        run = _Run(
+            run_id,
+            params,
+            self.state_backend_factory,
+            resources,
+            lazy_state=self._private_state,
+        )
+        return run, started
 
     def _publish_run_finished(
         self, run: _Run, started: float, status: str, error: str | None
@@ -166,68 +274,6 @@ class Engine:
         if self.bus.wants(ev.RunFinished):
             duration = asyncio.get_running_loop().time() - started
             self.bus.publish(ev.RunFinished(run.run_id, status, duration, run.generation, error))
-
-    async def _run_generations(self, run: _Run) -> Any:
-        """The tail-call loop: the Python stack stays flat however deep the recursion goes.
-
-        A generation that is a plain chain of calls whose resources are set up runs link by
-        link, right here (see cascade.runtime.chain): no graph, no plan, no flow, and no
-        coroutine of the engine's own per generation, because a run spends its life waiting
-        inside one and every extra frame is more for the garbage collector to walk.
-        Anything else takes the general path (`_run_graph`). Both give the same results,
-        events, counters and errors.
-        """
-        target: Any
-        target, run.first = run.first, None
-        bus, state, scope, counters = self.bus, run.state, run.resources, self._counters
-        constraints = self.constraint_manager
-        local = type(self.executor) is LocalExecutor
-        while True:
-            links = self._chain(target)
-            # Not a chain, or one needing a task-scoped resource: the general path's job.
-            if links is None or not (_set_up(links, run) or await self._set_up_chain(links, run)):
-                result = await self._run_graph(target, run)
-            else:
-                result = None
-                for index in range(0, len(links), 3):
-                    lazy, slot, resources = links[index], links[index + 1], links[index + 2]
-                    task = lazy.task
-                    args, kwargs = arguments(lazy, slot, resources, result, scope)
-                    # Checked per call, as the general path does: a pause may arrive mid-chain.
-                    permit = (
-                        await self._admit(task.name, lazy._id, {}, run)
-                        if constraints.active
-                        else ()
-                    )
-                    try:
-                        observed = bus.wants(ev.TaskExecutionStarted) or bus.wants(
-                            ev.TaskExecutionFinished
-                        )
-                        if observed or not local:
-                            # The general path's attempt: events, another executor, fresh kwargs.
-                            call = self._execute_once(task, lazy._id, run, args, dict(kwargs), 1)
-                            del args, kwargs  # not kept alive while the call waits
-                            result = await call
-                        elif task.is_async:  # nobody listens, the local executor: just call it
-                            call = task.func(*args, **kwargs)
-                            del args, kwargs
-                            result = await call
-                            counters.tasks_executed += 1
-                        else:
-                            result = task.func(*args, **kwargs)
-                            counters.tasks_executed += 1
-                    finally:
-                        if permit:
-                            constraints.release(permit)
-                    state.put_result(lazy._id, result)
-                links = None
-            run.generation += 1
-            counters.generations += 1
-            if not isinstance(result, LazyResult):
-                return result
-            target = result
-            state.clear()
-            await asyncio.sleep(0)  # let other runs and the loop breathe between generations
 
     def _chain(self, target: LazyResult) -> list[Any] | None:
         """The generation's calls as a chain (see chain_of), or None for the general path.
@@ -478,7 +524,8 @@ class _ConnectionLease:
             self._lock, self._loop = asyncio.Lock(), loop
         return self._lock
 
-    async def __aenter__(self) -> None:
+    async def acquire(self) -> None:
+        """One more run uses the connection: connect it if it is the first."""
         if self._connector is None:
             return
         async with self._lock_here():
@@ -491,7 +538,8 @@ class _ConnectionLease:
                 await asyncio.sleep(0)
             self._users += 1
 
-    async def __aexit__(self, *exc_info: object) -> None:
+    async def release(self) -> None:
+        """One run less uses the connection: disconnect it if it was the last."""
         if self._connector is None:
             return
         async with self._lock_here():

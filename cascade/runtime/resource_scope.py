@@ -32,10 +32,11 @@ class ResourceScope:
         self._scope = scope
         self._parent = parent
         self._values: dict[str, Any] = {}
-        # (definition, generator) of each resource set up here, to tear down last first. A
-        # list rather than an AsyncExitStack: a run's scope lives as long as the run, and
-        # the stack's wrappers cost eight objects per run for the garbage collector to walk.
-        self._opened: list[tuple[ResourceDefinition, Any]] | None = None
+        # [definition, generator, definition, generator, ...] of each resource set up here,
+        # to tear down last first. A flat list rather than an AsyncExitStack: a run's scope
+        # lives as long as the run, and the stack's wrappers cost eight objects per run for
+        # the garbage collector to walk.
+        self._opened: list[Any] | None = None
 
     async def __aenter__(self) -> ResourceScope:
         return self
@@ -46,6 +47,14 @@ class ResourceScope:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        await self.close(exc)
+
+    async def close(self, exc: BaseException | None) -> None:
+        """Tear down what this scope set up; `exc` is the error the scope is left with, if any.
+
+        A teardown failure is raised, unless the scope is left with an error already: then
+        it is logged, and `exc` (the caller's to raise) is not replaced.
+        """
         self._values.clear()
         failure = await self._tear_down()
         if failure is None:
@@ -58,9 +67,10 @@ class ResourceScope:
     async def _tear_down(self) -> BaseException | None:
         """Tear down every resource set up here, last first, each even when one before it
         failed; return the last failure (an earlier one is its __context__)."""
-        opened, self._opened = self._opened, None
+        opened, self._opened = self._opened or [], None
         failure: BaseException | None = None
-        for definition, generator in reversed(opened or ()):
+        for index in range(len(opened) - 2, -1, -2):
+            definition, generator = opened[index], opened[index + 1]
             try:
                 await _teardown(definition, generator)
             except BaseException as exc:  # a cancelled teardown must not skip the others
@@ -137,7 +147,7 @@ class ResourceScope:
             ) from None
         if self._opened is None:
             self._opened = []
-        self._opened.append((definition, generator))
+        self._opened += (definition, generator)
         return value
 
 

@@ -225,3 +225,35 @@ async def test_a_custom_solver_keeps_the_general_path(monkeypatch):
     engine.register(counter_box)
     assert await engine.run(countdown(2)) == 3
     assert Solver.calls == 3
+
+
+class _CountedState(engine_module.InMemoryStateBackend):
+    made: list[str] = []
+    stored: list[object] = []
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(run_id)
+        self.made.append(run_id)
+
+    def put_result(self, node_id: int, value: object) -> None:
+        self.stored.append(value)
+        super().put_result(node_id, value)
+
+
+async def test_a_backend_of_the_callers_still_sees_every_chain_result():
+    _CountedState.made, _CountedState.stored = [], []
+    engine = cs.Engine(state_backend_factory=_CountedState)
+    assert await engine.run(add(double(3), y=1)) == 7
+    assert len(_CountedState.made) == 1  # one per run, made when the run starts
+    assert _CountedState.stored == [6, 7]
+
+
+async def test_the_default_backend_is_made_only_when_the_general_path_needs_it(monkeypatch):
+    _CountedState.made, _CountedState.stored = [], []
+    monkeypatch.setattr(engine_module, "InMemoryStateBackend", _CountedState)
+    engine = cs.Engine()
+    assert await engine.run(add(double(3), y=1)) == 7  # a chain: nothing to keep
+    assert _CountedState.made == []
+    assert await engine.run(add(double(3), y=double(1))) == 8  # two inputs: a graph
+    assert len(_CountedState.made) == 1
+    assert _CountedState.stored  # the general path keeps its results there
