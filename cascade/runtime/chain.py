@@ -29,21 +29,27 @@ Slot = int | str | None
 first call, which depends on no other call)."""
 
 
-def chain_of(target: LazyResult) -> list[Any] | None:
+def chain_of(target: LazyResult, into: list[Any] | None = None) -> list[Any] | None:
     """The generation's calls in execution order (target last) when it is a chain, else None.
 
     The list is flat, `[call, slot, resources, call, slot, resources, ...]`, where
-    `resources` is `injected(call)`: one object per generation rather than a tuple per
-    call, because every generation of every run builds one and keeps it while its calls
-    wait (fewer objects for the garbage collector to walk).
+    `resources` is `injected(call)`. It is `into` (emptied first) when given: a run
+    passes the same list every generation, so a chain costs no new object that lives
+    while its calls wait (one less for the garbage collector per generation).
     """
-    links: list[Any] = []
+    links: list[Any] = [] if into is None else into
+    links.clear()
     lazy: Any = target
     kinds = _KINDS
     while lazy is not None:
-        if type(lazy) is not LazyResult or lazy.condition is not None:
-            return None
-        if lazy.constraints or lazy.retry is not None or len(links) == 3 * MAX_LINKS:
+        if (
+            type(lazy) is not LazyResult
+            or lazy.condition is not None
+            or lazy.constraints
+            or lazy.retry is not None
+            or len(links) == 3 * MAX_LINKS
+        ):
+            links.clear()
             return None
         upstream: Any = None
         slot: Slot = None
@@ -51,12 +57,14 @@ def chain_of(target: LazyResult) -> list[Any] | None:
             kind = type(value)
             if kinds.get(kind, True) and _needs_graph(kind):
                 if upstream is not None or kind is not LazyResult:
+                    links.clear()
                     return None
                 upstream, slot = value, index
         for key, value in lazy.kwargs.items() if lazy.kwargs else ():
             kind = type(value)
             if kinds.get(kind, True) and _needs_graph(kind):
                 if upstream is not None or kind is not LazyResult:
+                    links.clear()
                     return None
                 upstream, slot = value, key
         links += (injected(lazy), slot, lazy)

@@ -177,8 +177,9 @@ class Engine:
             await self._connection.acquire()
             try:
                 try:
+                    chain: list[Any] = []  # refilled by every chain generation
                     while True:
-                        links = self._chain(target)
+                        links = self._chain(target, chain)
                         # Not a chain, or one needing a task-scoped resource: general path.
                         if links is None or not (
                             _set_up(links, run) or await self._set_up_chain(links, run)
@@ -221,7 +222,7 @@ class Engine:
                                         constraints.release(permit)
                                 if record:
                                     run.state.put_result(lazy._id, result)
-                            links = None
+                            chain.clear()  # its calls are done: keep none of them alive
                         run.generation += 1
                         counters.generations += 1
                         if not isinstance(result, LazyResult):
@@ -275,12 +276,10 @@ class Engine:
             duration = asyncio.get_running_loop().time() - started
             self.bus.publish(ev.RunFinished(run.run_id, status, duration, run.generation, error))
 
-    def _chain(self, target: LazyResult) -> list[Any] | None:
-        """The generation's calls as a chain (see chain_of), or None for the general path.
-
-        Called exactly once per generation, whatever path it then takes.
-        """
-        return chain_of(target) if type(self.solver) is NativeSolver else None
+    def _chain(self, target: LazyResult, into: list[Any]) -> list[Any] | None:
+        """The generation's calls as a chain in `into` (see chain_of), or None for the
+        general path. Called exactly once per generation, whatever path it then takes."""
+        return chain_of(target, into) if type(self.solver) is NativeSolver else None
 
     async def _run_graph(self, target: LazyResult, run: _Run) -> Any:
         """The general path: build the graph, solve it, execute it stage by stage."""

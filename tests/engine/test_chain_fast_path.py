@@ -77,6 +77,17 @@ def test_a_single_call_is_a_chain_of_one():
 )
 def test_other_shapes_take_the_general_path(make):
     assert chain_of(make()) is None
+    reused = ["a previous generation's chain"]
+    assert chain_of(make(), reused) is None
+    assert reused == []  # nothing of a half-walked chain is kept
+
+
+def test_a_chain_fills_the_list_it_is_given():
+    reused = ["a previous generation's chain"]
+    first = double(1)
+    target = add(first, y=3)
+    assert chain_of(target, reused) is reused
+    assert reused == [first, None, (), target, 0, ()]
 
 
 # --- the same behaviour on both paths -----------------------------------------------------------
@@ -118,7 +129,7 @@ async def _run_both(monkeypatch, make_target, *, observe: bool):
     outcomes = []
     for fast in (True, False):
         if not fast:
-            monkeypatch.setattr(engine_module, "chain_of", lambda target: None)
+            monkeypatch.setattr(engine_module, "chain_of", lambda target, into=None: None)
         engine = cs.Engine()
         engine.register(counter_box)
         events = _record(engine) if observe else []
@@ -170,7 +181,7 @@ async def _run_both_unregistered(monkeypatch):
     outcomes = []
     for fast in (True, False):
         if not fast:
-            monkeypatch.setattr(engine_module, "chain_of", lambda target: None)
+            monkeypatch.setattr(engine_module, "chain_of", lambda target, into=None: None)
         try:
             await cs.Engine().run(countdown(1))
         except Exception as error:
