@@ -20,11 +20,13 @@ class MessageBus:
     raises is logged and unsubscribed, never fatal to the run.
     """
 
-    __slots__ = ("_dispatch", "_handlers")
+    __slots__ = ("_dispatch", "_handlers", "idle")
 
     def __init__(self) -> None:
         self._handlers: dict[type, list[Handler]] = {}
         self._dispatch: dict[type, tuple[Handler, ...]] = {}
+        self.idle = True
+        """True while nobody subscribes to anything: one attribute read for hot paths."""
 
     def subscribe(self, event_type: type, handler: Handler) -> Callable[[], None]:
         """Call `handler(event)` for each published `event_type`; returns an unsubscriber."""
@@ -32,6 +34,7 @@ class MessageBus:
             raise TypeError(f"subscribe() needs an Event subclass, got {event_type!r}")
         self._handlers.setdefault(event_type, []).append(handler)
         self._dispatch.clear()
+        self.idle = False
         return lambda: self.unsubscribe(event_type, handler)
 
     def unsubscribe(self, event_type: type, handler: Handler) -> None:
@@ -40,6 +43,7 @@ class MessageBus:
         if handler in handlers:
             handlers.remove(handler)
             self._dispatch.clear()
+            self.idle = not any(self._handlers.values())
 
     def wants(self, event_type: type) -> bool:
         """True when publishing an `event_type` would reach at least one handler."""

@@ -174,7 +174,8 @@ class Engine:
         try:
             # `async with self._connection, scope:`, spelled out: that statement keeps two
             # bound __aexit__ methods alive for the whole run.
-            await self._connection.acquire()
+            if self._connection.needed:
+                await self._connection.acquire()
             try:
                 try:
                     chain: list[Any] = []  # refilled by every chain generation
@@ -198,8 +199,9 @@ class Engine:
                                     else ()
                                 )
                                 try:
-                                    observed = bus.wants(ev.TaskExecutionStarted) or bus.wants(
-                                        ev.TaskExecutionFinished
+                                    observed = not bus.idle and (
+                                        bus.wants(ev.TaskExecutionStarted)
+                                        or bus.wants(ev.TaskExecutionFinished)
                                     )
                                     if observed or not local:
                                         # The general path's attempt: events, another
@@ -235,7 +237,8 @@ class Engine:
                     raise
                 await scope.close(None)
             finally:
-                await self._connection.release()
+                if self._connection.needed:
+                    await self._connection.release()
         except asyncio.CancelledError:
             counters.runs_cancelled += 1
             self._publish_run_finished(run, started, "cancelled", None)
@@ -257,7 +260,7 @@ class Engine:
         counters.runs_started += 1
         counters.runs_active += 1
         started = asyncio.get_running_loop().time()
-        if self.bus.wants(ev.RunStarted):
+        if not self.bus.idle and self.bus.wants(ev.RunStarted):
             self.bus.publish(ev.RunStarted(run_id, target.task.name, params))
         resources = ResourceScope(self._resources)
         run = _Run(
@@ -272,7 +275,7 @@ class Engine:
     def _publish_run_finished(
         self, run: _Run, started: float, status: str, error: str | None
     ) -> None:
-        if self.bus.wants(ev.RunFinished):
+        if not self.bus.idle and self.bus.wants(ev.RunFinished):
             duration = asyncio.get_running_loop().time() - started
             self.bus.publish(ev.RunFinished(run.run_id, status, duration, run.generation, error))
 
@@ -316,7 +319,8 @@ class Engine:
             if scope.is_task_scoped(name):
                 return False  # set up per task execution: the general path's job
         for name in needed:
-            await scope.get(name)
+            if not scope.ready(name) and not scope.set_up_now(name):
+                await scope.get(name)
         return True
 
     @staticmethod
@@ -506,10 +510,20 @@ class _ConnectionLease:
     mirrors retained constraint messages into the ConstraintManager while connected.
     """
 
-    __slots__ = ("_connector", "_constraints", "_lock", "_loop", "_subscription", "_users")
+    __slots__ = (
+        "_connector",
+        "_constraints",
+        "_lock",
+        "_loop",
+        "_subscription",
+        "_users",
+        "needed",
+    )
 
     def __init__(self, connector: Connector | None, constraints: ConstraintManager) -> None:
         self._connector = connector
+        self.needed = connector is not None
+        """False without a connector: then acquire() and release() have nothing to do."""
         self._constraints = constraints
         self._users = 0
         self._subscription: Subscription | None = None

@@ -131,6 +131,26 @@ class ResourceScope:
         self._values[name] = value
         return value
 
+    def set_up_now(self, name: str) -> bool:
+        """Set `name` up right away when nothing about it needs awaiting (a plain generator,
+        no dependencies, of this scope); False leaves it to `get()`."""
+        definition = self._definitions[name]
+        if definition.is_async or definition.dependencies or definition.scope != self._scope:
+            return False
+        generator = definition.func()
+        try:
+            value = next(generator)
+        except StopIteration:
+            raise _no_value(definition) from None
+        self._opened_add(definition, generator)
+        self._values[name] = value
+        return True
+
+    def _opened_add(self, definition: ResourceDefinition, generator: Any) -> None:
+        if self._opened is None:
+            self._opened = []
+        self._opened += (definition, generator)
+
     async def _setup(self, definition: ResourceDefinition) -> Any:
         dependencies = definition.dependencies
         if dependencies:
@@ -141,14 +161,16 @@ class ResourceScope:
         try:
             value = await anext(generator) if definition.is_async else next(generator)
         except (StopIteration, StopAsyncIteration):
-            raise ResourceError(
-                f"resource {definition.name!r} did not yield a value: a @cs.resource function "
-                "must yield exactly once (set-up before the yield, teardown after it)"
-            ) from None
-        if self._opened is None:
-            self._opened = []
-        self._opened += (definition, generator)
+            raise _no_value(definition) from None
+        self._opened_add(definition, generator)
         return value
+
+
+def _no_value(definition: ResourceDefinition) -> ResourceError:
+    return ResourceError(
+        f"resource {definition.name!r} did not yield a value: a @cs.resource function "
+        "must yield exactly once (set-up before the yield, teardown after it)"
+    )
 
 
 async def _teardown(definition: ResourceDefinition, generator: Any) -> None:

@@ -103,6 +103,18 @@ def test_wants_sees_a_subscription_made_after_a_publish():
     assert got == [event]
 
 
+def test_the_bus_is_idle_only_while_nobody_subscribes():
+    bus = cs.MessageBus()
+    assert bus.idle
+    first = bus.subscribe(cs.RunStarted, print)
+    second = bus.subscribe(cs.RunFinished, print)
+    assert not bus.idle
+    first()
+    assert not bus.idle  # one handler left
+    second()
+    assert bus.idle
+
+
 def test_a_failing_handler_is_logged_and_unsubscribed(caplog):
     bus = cs.MessageBus()
     calls = []
