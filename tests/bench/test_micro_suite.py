@@ -20,6 +20,8 @@ EXPECTED = {
     "test_engine.py::test_engine_construction",
     "test_engine.py::test_tail_call_generation",
     "test_engine.py::test_generation_floor",
+    "test_engine.py::test_run_start",
+    "test_engine.py::test_run_start_floor",
     "test_graph.py::test_step_tree",
     "test_graph.py::test_build_graph",
     "test_graph.py::test_solve",
