@@ -68,7 +68,7 @@ class _Counters:
 class _Run:
     """The per-execution state of one `run()` call."""
 
-    __slots__ = ("_factory", "_state", "generation", "params", "resources", "run_id")
+    __slots__ = ("_factory", "_state", "generation", "params", "resources", "run_id", "started")
 
     def __init__(
         self,
@@ -83,6 +83,7 @@ class _Run:
         self.params = params
         self.resources = resources
         self.generation = 0
+        self.started = asyncio.get_running_loop().time()
         self._factory = factory
         self._state = None if lazy_state else factory(run_id)
 
@@ -153,9 +154,9 @@ class Engine:
             )
         if params is not None and not isinstance(params, Mapping):
             raise DefinitionError(f"Engine.run() params must be a mapping, got {params!r}")
-        return self._run(target, dict(params or {}))
+        return self._run(target, params)
 
-    async def _run(self, target: Any, params: dict[str, Any]) -> Any:
+    async def _run(self, target: Any, params: Mapping[str, Any] | None) -> Any:
         """One run's whole life in one coroutine: its counters and events, the connection
         lease and the resource scope, and inside them the tail-call loop.
 
@@ -166,14 +167,12 @@ class Engine:
         waits inside this frame all its life, so nothing per run or per generation gets a
         coroutine of its own: each would be one more object for the garbage collector.
         """
-        run, started = self._start(target, params)
-        bus, scope, counters = self.bus, run.resources, self._counters
-        record = not self._private_state
-        constraints = self.constraint_manager
-        local = type(self.executor) is LocalExecutor
+        # Few locals on purpose: the frame is made with the coroutine, when run() is
+        # called (a swarm calls it for every agent while setting up), and lives as long.
+        run = self._start(target, params)
         try:
-            # `async with self._connection, scope:`, spelled out: that statement keeps two
-            # bound __aexit__ methods alive for the whole run.
+            # `async with self._connection, run.resources:`, spelled out: that statement
+            # keeps two bound __aexit__ methods alive for the whole run.
             if self._connection.needed:
                 await self._connection.acquire()
             try:
@@ -189,21 +188,19 @@ class Engine:
                         else:
                             result = None
                             for index in range(0, len(links), 3):
-                                lazy, task = links[index], links[index].task
-                                slot, resources = links[index + 1], links[index + 2]
-                                args, kwargs = arguments(lazy, slot, resources, result, scope)
+                                lazy = links[index]
+                                task = lazy.task
+                                args, kwargs = arguments(
+                                    lazy, links[index + 1], links[index + 2], result, run.resources
+                                )
                                 # Per call, as the general path: a pause may come mid-chain.
                                 permit = (
                                     await self._admit(task.name, lazy._id, {}, run)
-                                    if constraints.active
+                                    if self.constraint_manager.active
                                     else ()
                                 )
                                 try:
-                                    observed = not bus.idle and (
-                                        bus.wants(ev.TaskExecutionStarted)
-                                        or bus.wants(ev.TaskExecutionFinished)
-                                    )
-                                    if observed or not local:
+                                    if self._observed() or type(self.executor) is not LocalExecutor:
                                         # The general path's attempt: events, another
                                         # executor, fresh kwargs.
                                         call = self._execute_once(
@@ -215,68 +212,71 @@ class Engine:
                                         call = task.func(*args, **kwargs)
                                         del args, kwargs
                                         result = await call
-                                        counters.tasks_executed += 1
+                                        self._counters.tasks_executed += 1
                                     else:
                                         result = task.func(*args, **kwargs)
-                                        counters.tasks_executed += 1
+                                        self._counters.tasks_executed += 1
                                 finally:
                                     if permit:
-                                        constraints.release(permit)
-                                if record:
+                                        self.constraint_manager.release(permit)
+                                if not self._private_state:
                                     run.state.put_result(lazy._id, result)
                             chain.clear()  # its calls are done: keep none of them alive
                         run.generation += 1
-                        counters.generations += 1
+                        self._counters.generations += 1
                         if not isinstance(result, LazyResult):
                             break
                         target = result
                         run.clear_state()
                         await asyncio.sleep(0)  # let other runs and the loop breathe
                 except BaseException as exc:
-                    await scope.close(exc)
+                    await run.resources.close(exc)
                     raise
-                await scope.close(None)
+                await run.resources.close(None)
             finally:
                 if self._connection.needed:
                     await self._connection.release()
         except asyncio.CancelledError:
-            counters.runs_cancelled += 1
-            self._publish_run_finished(run, started, "cancelled", None)
+            self._counters.runs_cancelled += 1
+            self._publish_run_finished(run, "cancelled", None)
             raise
         except BaseException as exc:
-            counters.runs_failed += 1
-            self._publish_run_finished(run, started, "failed", repr(exc))
+            self._counters.runs_failed += 1
+            self._publish_run_finished(run, "failed", repr(exc))
             raise
         finally:
-            counters.runs_active -= 1
-        counters.runs_succeeded += 1
-        self._publish_run_finished(run, started, "succeeded", None)
+            self._counters.runs_active -= 1
+        self._counters.runs_succeeded += 1
+        self._publish_run_finished(run, "succeeded", None)
         return result
 
-    def _start(self, target: LazyResult, params: dict[str, Any]) -> tuple[_Run, float]:
+    def _observed(self) -> bool:
+        """Whether anybody listens to task executions (then events are built)."""
+        bus = self.bus
+        return not bus.idle and (
+            bus.wants(ev.TaskExecutionStarted) or bus.wants(ev.TaskExecutionFinished)
+        )
+
+    def _start(self, target: LazyResult, params: Mapping[str, Any] | None) -> _Run:
         """Count the run in, announce it, and give it its own state and resource scope."""
         run_id = f"run-{next(_run_ids)}"
         counters = self._counters
         counters.runs_started += 1
         counters.runs_active += 1
-        started = asyncio.get_running_loop().time()
-        if not self.bus.idle and self.bus.wants(ev.RunStarted):
-            self.bus.publish(ev.RunStarted(run_id, target.task.name, params))
-        resources = ResourceScope(self._resources)
         run = _Run(
             run_id,
-            params,
+            dict(params or {}),
             self.state_backend_factory,
-            resources,
+            ResourceScope(self._resources),
             lazy_state=self._private_state,
         )
-        return run, started
+        if not self.bus.idle and self.bus.wants(ev.RunStarted):
+            self.bus.publish(ev.RunStarted(run_id, target.task.name, run.params))
+        return run
 
-    def _publish_run_finished(
-        self, run: _Run, started: float, status: str, error: str | None
-    ) -> None:
+    def _publish_run_finished(self, run: _Run, status: str, error: str | None) -> None:
         if not self.bus.idle and self.bus.wants(ev.RunFinished):
-            duration = asyncio.get_running_loop().time() - started
+            duration = asyncio.get_running_loop().time() - run.started
             self.bus.publish(ev.RunFinished(run.run_id, status, duration, run.generation, error))
 
     def _chain(self, target: LazyResult, into: list[Any]) -> list[Any] | None:
