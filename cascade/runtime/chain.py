@@ -10,6 +10,8 @@ shared sub-result) is left to the general path, which handles every case.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
 from typing import Any
 
 from cascade.runtime.resource_scope import ResourceScope
@@ -53,14 +55,10 @@ def chain_of(target: LazyResult, into: list[Any] | None = None) -> list[Any] | N
             return None
         upstream: Any = None
         slot: Slot = None
-        for index, value in enumerate(lazy.args):
-            kind = type(value)
-            if kinds.get(kind, True) and _needs_graph(kind):
-                if upstream is not None or kind is not LazyResult:
-                    links.clear()
-                    return None
-                upstream, slot = value, index
-        for key, value in lazy.kwargs.items() if lazy.kwargs else ():
+        pairs: Iterable[tuple[int | str, Any]] = enumerate(lazy.args)
+        if lazy.kwargs:
+            pairs = itertools.chain(pairs, lazy.kwargs.items())
+        for key, value in pairs:
             kind = type(value)
             if kinds.get(kind, True) and _needs_graph(kind):
                 if upstream is not None or kind is not LazyResult:

@@ -171,71 +171,65 @@ class Engine:
         # called (a swarm calls it for every agent while setting up), and lives as long.
         run = self._start(target, params)
         try:
-            # `async with self._connection, run.resources:`, spelled out: that statement
-            # keeps two bound __aexit__ methods alive for the whole run.
             if self._connection.needed:
                 await self._connection.acquire()
             try:
-                try:
-                    chain: list[Any] = []  # refilled by every chain generation
-                    while True:
-                        links = self._chain(target, chain)
-                        # Not a chain, or one needing a task-scoped resource: general path.
-                        if links is None or not (
-                            _set_up(links, run) or await self._set_up_chain(links, run)
-                        ):
-                            result = await self._run_graph(target, run)
-                        else:
-                            result = None
-                            for index in range(0, len(links), 3):
-                                lazy = links[index]
-                                task = lazy.task
-                                args, kwargs = arguments(
-                                    lazy, links[index + 1], links[index + 2], result, run.resources
-                                )
-                                # Per call, as the general path: a pause may come mid-chain.
-                                permit = (
-                                    await self._admit(task.name, lazy._id, {}, run)
-                                    if self.constraint_manager.active
-                                    else ()
-                                )
-                                try:
-                                    if self._observed() or type(self.executor) is not LocalExecutor:
-                                        # The general path's attempt: events, another
-                                        # executor, fresh kwargs.
-                                        call = self._execute_once(
-                                            task, lazy._id, run, args, dict(kwargs), 1
-                                        )
-                                        del args, kwargs  # not kept while the call waits
-                                        result = await call
-                                    elif task.is_async:  # nobody listens: just call it
-                                        call = task.func(*args, **kwargs)
-                                        del args, kwargs
-                                        result = await call
-                                        self._counters.tasks_executed += 1
-                                    else:
-                                        result = task.func(*args, **kwargs)
-                                        self._counters.tasks_executed += 1
-                                finally:
-                                    if permit:
-                                        self.constraint_manager.release(permit)
-                                if not self._private_state:
-                                    run.state.put_result(lazy._id, result)
-                            chain.clear()  # its calls are done: keep none of them alive
-                        run.generation += 1
-                        self._counters.generations += 1
-                        if not isinstance(result, LazyResult):
-                            break
-                        target = result
-                        run.clear_state()
-                        await asyncio.sleep(0)  # let other runs and the loop breathe
-                except BaseException as exc:
-                    await run.resources.close(exc)
-                    raise
-                await run.resources.close(None)
-            finally:
-                if self._connection.needed:
-                    await self._connection.release()
+                chain: list[Any] = []  # refilled by every chain generation
+                while True:
+                    links = self._chain(target, chain)
+                    # Not a chain, or one needing a task-scoped resource: general path.
+                    if links is None or not (
+                        _set_up(links, run) or await self._set_up_chain(links, run)
+                    ):
+                        result = await self._run_graph(target, run)
+                    else:
+                        result = None
+                        for index in range(0, len(links), 3):
+                            lazy = links[index]
+                            task = lazy.task
+                            args, kwargs = arguments(
+                                lazy, links[index + 1], links[index + 2], result, run.resources
+                            )
+                            # Per call, as the general path: a pause may come mid-chain.
+                            permit = (
+                                await self._admit(task.name, lazy._id, {}, run)
+                                if self.constraint_manager.active
+                                else ()
+                            )
+                            try:
+                                if self._observed() or type(self.executor) is not LocalExecutor:
+                                    # The general path's attempt: events, another executor,
+                                    # fresh kwargs.
+                                    call = self._execute_once(
+                                        task, lazy._id, run, args, dict(kwargs), 1
+                                    )
+                                    del args, kwargs  # not kept while the call waits
+                                    result = await call
+                                elif task.is_async:  # nobody listens: just call it
+                                    call = task.func(*args, **kwargs)
+                                    del args, kwargs
+                                    result = await call
+                                    self._counters.tasks_executed += 1
+                                else:
+                                    result = task.func(*args, **kwargs)
+                                    self._counters.tasks_executed += 1
+                            finally:
+                                if permit:
+                                    self.constraint_manager.release(permit)
+                            if not self._private_state:
+                                run.state.put_result(lazy._id, result)
+                        chain.clear()  # its calls are done: keep none of them alive
+                    run.generation += 1
+                    self._counters.generations += 1
+                    if not isinstance(result, LazyResult):
+                        break
+                    target = result
+                    run.clear_state()
+                    await asyncio.sleep(0)  # let other runs and the loop breathe
+            except BaseException as exc:
+                await self._leave(run, exc)
+                raise
+            await self._leave(run, None)
         except asyncio.CancelledError:
             self._counters.runs_cancelled += 1
             self._publish_run_finished(run, "cancelled", None)
@@ -249,6 +243,16 @@ class Engine:
         self._counters.runs_succeeded += 1
         self._publish_run_finished(run, "succeeded", None)
         return result
+
+    async def _leave(self, run: _Run, exc: BaseException | None) -> None:
+        """Tear the run's resources down and release the connection: what `async with
+        self._connection, run.resources:` would do, without keeping two bound __aexit__
+        methods alive for the whole run."""
+        try:
+            await run.resources.close(exc)
+        finally:
+            if self._connection.needed:
+                await self._connection.release()
 
     def _observed(self) -> bool:
         """Whether anybody listens to task executions (then events are built)."""
