@@ -1,6 +1,7 @@
 """The chain fast path: which generations take it, and that it behaves like the general path."""
 
 import asyncio
+import gc
 from dataclasses import asdict, fields
 
 import pytest
@@ -268,3 +269,31 @@ async def test_the_default_backend_is_made_only_when_the_general_path_needs_it(m
     assert await engine.run(add(double(3), y=double(1))) == 8  # two inputs: a graph
     assert len(_CountedState.made) == 1
     assert _CountedState.stored  # the general path keeps its results there
+
+
+async def test_a_waiting_chain_run_keeps_one_engine_coroutine():
+    """While a chain generation waits, the engine's part of a run is its one `_run` frame:
+    no coroutine per generation (a regression here costs every waiting agent)."""
+    gate = asyncio.get_running_loop().create_future()
+
+    @cs.task
+    async def wait_for_gate(n: int) -> int:
+        await gate
+        return n
+
+    @cs.task
+    def step(n: int) -> object:
+        return n if n >= 2 else step(wait_for_gate(n + 1))
+
+    engine = cs.Engine()
+    runs = [asyncio.ensure_future(engine.run(step(0))) for _ in range(3)]
+    for _ in range(5):
+        await asyncio.sleep(0)  # every run is now waiting inside its second generation
+    frames = [
+        o
+        for o in gc.get_objects()
+        if type(o).__name__ == "coroutine" and o.cr_code.co_filename == engine_module.__file__
+    ]
+    assert sorted(f.cr_code.co_name for f in frames) == ["_run"] * 3
+    gate.set_result(None)
+    assert await asyncio.gather(*runs) == [2, 2, 2]
