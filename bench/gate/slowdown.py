@@ -17,21 +17,22 @@ from bench.errors import BenchError
 HOOK_FILE = Path("cascade/runtime/engine.py")
 """The module whose per-generation method is wrapped."""
 HOOK = "Engine._chain"
-"""The method the engine calls exactly once per generation, whatever path it takes (a
-plain or an async method: the wrapper takes the same form)."""
+"""The method the engine calls exactly once per generation, whatever path it takes. The
+wrapper spins when it is called; for an async method it then returns the coroutine the
+engine awaits, so either form works."""
 
 _SNIPPET = '''
 
 # --- Injected by `bench gate --inject-slowdown`, in a temporary copy: never shipped. ---
-import inspect as _gate_inspect
 import time as _gate_time
 
 _gate_wrapped = {cls}.{method}
 _gate_state = {{"start": None, "spun": 0.0}}
 
 
-def _gate_spin():
-    """Spin until the CPU spun so far is {fraction!r} x the CPU of everything else."""
+def _gate_spinning(self, *args, **kwargs):
+    """Spin until the CPU spun so far is {fraction!r} x the CPU of everything else, then
+    call the engine's own method."""
     state = _gate_state
     now = _gate_time.process_time()
     if state["start"] is None:
@@ -42,21 +43,7 @@ def _gate_spin():
         while clock < now + owed:
             clock = _gate_time.process_time()
         state["spun"] += clock - now
-
-
-if _gate_inspect.iscoroutinefunction(_gate_wrapped):
-
-    async def _gate_spinning(self, *args, **kwargs):
-        """Spin (see _gate_spin), then the engine's own method."""
-        _gate_spin()
-        return await _gate_wrapped(self, *args, **kwargs)
-
-else:
-
-    def _gate_spinning(self, *args, **kwargs):
-        """Spin (see _gate_spin), then the engine's own method."""
-        _gate_spin()
-        return _gate_wrapped(self, *args, **kwargs)
+    return _gate_wrapped(self, *args, **kwargs)
 
 
 {cls}.{method} = _gate_spinning

@@ -514,20 +514,10 @@ class _ConnectionLease:
     mirrors retained constraint messages into the ConstraintManager while connected.
     """
 
-    __slots__ = (
-        "_connector",
-        "_constraints",
-        "_lock",
-        "_loop",
-        "_subscription",
-        "_users",
-        "needed",
-    )
+    __slots__ = ("_connector", "_constraints", "_lock", "_loop", "_subscription", "_users")
 
     def __init__(self, connector: Connector | None, constraints: ConstraintManager) -> None:
         self._connector = connector
-        self.needed = connector is not None
-        """False without a connector: then acquire() and release() have nothing to do."""
         self._constraints = constraints
         self._users = 0
         self._subscription: Subscription | None = None
@@ -540,6 +530,11 @@ class _ConnectionLease:
             # An asyncio.Lock belongs to one loop; a later cs.run() brings a new loop.
             self._lock, self._loop = asyncio.Lock(), loop
         return self._lock
+
+    @property
+    def needed(self) -> bool:
+        """False without a connector: then a run need not acquire or release anything."""
+        return self._connector is not None
 
     async def acquire(self) -> None:
         """One more run uses the connection: connect it if it is the first."""
