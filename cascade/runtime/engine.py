@@ -22,6 +22,7 @@ from cascade.runtime.chain import arguments, chain_of
 from cascade.runtime.constraints import CONSTRAINT_TOPICS, ConstraintManager, Permit
 from cascade.runtime.executor import LocalExecutor
 from cascade.runtime.flow import FlowManager
+from cascade.runtime.loop_turns import LoopTurns
 from cascade.runtime.resolvers import ArgumentResolver, ConstraintResolver
 from cascade.runtime.resource_manager import ResourceManager
 from cascade.runtime.resource_scope import ResourceScope
@@ -32,7 +33,7 @@ from cascade.spec.param import Param
 from cascade.spec.resource import ResourceDefinition
 from cascade.spec.task import Task
 
-_run_ids = itertools.count(1)
+_run_numbers = itertools.count(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,27 +66,32 @@ class _Counters:
     tasks_retried: int = 0
 
 
-class _Run:
-    """The per-execution state of one `run()` call."""
+class _Run(ResourceScope):
+    """The per-execution state of one `run()` call. A run is its own run-scoped resource
+    scope: one object per run where there were two, for a swarm of runs that wait."""
 
-    __slots__ = ("_factory", "_state", "generation", "params", "resources", "run_id", "started")
+    __slots__ = ("_factory", "_number", "_state", "generation", "params", "started")
 
     def __init__(
         self,
-        run_id: str,
+        definitions: Mapping[str, ResourceDefinition],
         params: dict[str, Any],
         factory: Callable[[str], StateBackend],
-        resources: ResourceScope,
         *,
         lazy_state: bool,
     ) -> None:
-        self.run_id = run_id
+        super().__init__(definitions)
+        self._number = next(_run_numbers)
         self.params = params
-        self.resources = resources
         self.generation = 0
         self.started = asyncio.get_running_loop().time()
         self._factory = factory
-        self._state = None if lazy_state else factory(run_id)
+        self._state = None if lazy_state else factory(self.run_id)
+
+    @property
+    def run_id(self) -> str:
+        """The run's id in events and for its state backend ("run-7"), made when asked for."""
+        return f"run-{self._number}"
 
     @property
     def state(self) -> StateBackend:
@@ -100,7 +106,7 @@ class _Run:
             self._state.clear()
 
 
-class Engine:
+class Engine(LoopTurns):
     """Builds, solves and executes workflow graphs, following tail calls until a plain value."""
 
     def __init__(
@@ -128,6 +134,7 @@ class Engine:
         self._connection = _ConnectionLease(connector, self.constraint_manager)
         self._resources: dict[str, ResourceDefinition] = {}
         self._counters = _Counters()
+        LoopTurns.__init__(self)
 
     def register(self, definition: ResourceDefinition) -> None:
         """Make a `@cs.resource` available to every run of this engine (replaces by name)."""
@@ -176,6 +183,7 @@ class Engine:
             try:
                 chain: list[Any] = []  # refilled by every chain generation
                 while True:
+                    turn = self._mark_turn()
                     links = self._chain(target, chain)
                     # Not a chain, or one needing a task-scoped resource: general path.
                     if links is None or not (
@@ -188,7 +196,7 @@ class Engine:
                             lazy = links[index]
                             task = lazy.task
                             args, kwargs = arguments(
-                                lazy, links[index + 1], links[index + 2], result, run.resources
+                                lazy, links[index + 1], links[index + 2], result, run
                             )
                             # Per call, as the general path: a pause may come mid-chain.
                             permit = (
@@ -225,7 +233,8 @@ class Engine:
                         break
                     target = result
                     run.clear_state()
-                    await asyncio.sleep(0)  # let other runs and the loop breathe
+                    if not self._turn_moved(turn):  # it never waited: let the others run
+                        await asyncio.sleep(0)
             except BaseException as exc:
                 await self._leave(run, exc)
                 raise
@@ -249,7 +258,7 @@ class Engine:
         self._connection, run.resources:` would do, without keeping two bound __aexit__
         methods alive for the whole run."""
         try:
-            await run.resources.close(exc)
+            await run.close(exc)
         finally:
             if self._connection.needed:
                 await self._connection.release()
@@ -263,19 +272,17 @@ class Engine:
 
     def _start(self, target: LazyResult, params: Mapping[str, Any] | None) -> _Run:
         """Count the run in, announce it, and give it its own state and resource scope."""
-        run_id = f"run-{next(_run_ids)}"
         counters = self._counters
         counters.runs_started += 1
         counters.runs_active += 1
         run = _Run(
-            run_id,
-            dict(params or {}),
+            self._resources,
+            dict(params) if params else {},
             self.state_backend_factory,
-            ResourceScope(self._resources),
             lazy_state=self._private_state,
         )
         if not self.bus.idle and self.bus.wants(ev.RunStarted):
-            self.bus.publish(ev.RunStarted(run_id, target.task.name, run.params))
+            self.bus.publish(ev.RunStarted(run.run_id, target.task.name, run.params))
         return run
 
     def _publish_run_finished(self, run: _Run, status: str, error: str | None) -> None:
@@ -302,29 +309,23 @@ class Engine:
             if node.kind == "param":
                 self._bind_param(node, run)
         needed = graph.required_resources()
-        run.resources.check(needed)
+        run.check(needed)
         for name in needed:
-            if not run.resources.is_task_scoped(name):
-                await run.resources.get(name)
+            if not run.is_task_scoped(name):
+                await run.get(name)
 
     @staticmethod
     async def _set_up_chain(links: list[Any], run: _Run) -> bool:
         """Check and set up a chain's resources as `_prepare` would; False when one is
         task-scoped (set up per task execution: the general path's job)."""
-        scope = run.resources
-        needed: dict[str, list[str]] = {}  # as graph.required_resources(): target first
-        for index in range(len(links) - 3, -1, -3):
-            resources = links[index + 2]
-            if resources:
-                for name in sorted([name for _, name in resources]):
-                    needed.setdefault(name, []).append(links[index].task.name)
-        scope.check(needed)
+        needed = _needed(links)
+        run.check(needed)
         for name in needed:
-            if scope.is_task_scoped(name):
+            if run.is_task_scoped(name):
                 return False  # set up per task execution: the general path's job
         for name in needed:
-            if not scope.ready(name) and not scope.set_up_now(name):
-                await scope.get(name)
+            if not run.ready(name):
+                await run.get(name)
         return True
 
     @staticmethod
@@ -411,9 +412,9 @@ class Engine:
 
     async def _invoke(self, node: Node, run: _Run, requirements: dict[str, float]) -> Any:
         """Call the node's task (once, or once per element for a map) with its resources."""
-        if not any(run.resources.is_task_scoped(name) for name in node.resources):
-            return await self._call(node, run, run.resources, requirements)
-        async with ResourceScope(self._resources, "task", run.resources) as scope:
+        if not any(run.is_task_scoped(name) for name in node.resources):
+            return await self._call(node, run, run, requirements)
+        async with ResourceScope(self._resources, "task", run) as scope:
             return await self._call(node, run, scope, requirements)
 
     async def _call(
@@ -486,13 +487,39 @@ class Engine:
 
 
 def _set_up(links: list[Any], run: _Run) -> bool:
-    """Whether every resource the chain's calls need is set up in this run already."""
-    scope = run.resources
+    """Whether every resource the chain's calls need is set up, those missing being set up
+    right here when none of them needs awaiting. False leaves it to `_set_up_chain` (which
+    also raises for a resource nobody registered)."""
+    missing = None
     for index in range(2, len(links), 3):
         for _, name in links[index]:
-            if not scope.ready(name):
-                return False
+            if not run.ready(name):
+                if missing is not None and name != missing:
+                    return _set_up_now(list(_needed(links)), run)
+                missing = name
+    return missing is None or _set_up_now((missing,), run)
+
+
+def _set_up_now(names: Iterable[str], run: _Run) -> bool:
+    # All or nothing, in the order given (_needed's): a check that fails finds none set up.
+    if not all(run.ready(name) or run.can_set_up_now(name) for name in names):
+        return False
+    for name in names:
+        if not run.ready(name):
+            run.set_up_now(name)
     return True
+
+
+def _needed(links: list[Any]) -> dict[str, list[str]]:
+    """Resource name -> names of the chain's tasks that need it, in the order the general
+    path sets them up (graph.required_resources(): target first, names sorted per call)."""
+    needed: dict[str, list[str]] = {}
+    for index in range(len(links) - 3, -1, -3):
+        resources = links[index + 2]
+        if resources:
+            for name in sorted([name for _, name in resources]):
+                needed.setdefault(name, []).append(links[index].task.name)
+    return needed
 
 
 async def _gather_or_cancel(coroutines: Iterable[Awaitable[Any]]) -> list[Any]:

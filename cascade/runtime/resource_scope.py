@@ -131,12 +131,20 @@ class ResourceScope:
         self._values[name] = value
         return value
 
-    def set_up_now(self, name: str) -> bool:
-        """Set `name` up right away when nothing about it needs awaiting (a plain generator,
-        no dependencies, of this scope); False leaves it to `get()`."""
+    def can_set_up_now(self, name: str) -> bool:
+        """Whether `name` is registered and nothing about setting it up needs awaiting: a
+        plain generator of this scope, without dependencies (see `set_up_now`)."""
+        definition = self._definitions.get(name)
+        return (
+            definition is not None
+            and not definition.is_async
+            and not definition.dependencies
+            and definition.scope == self._scope
+        )
+
+    def set_up_now(self, name: str) -> None:
+        """Set `name` up right away, without awaiting; only when `can_set_up_now(name)`."""
         definition = self._definitions[name]
-        if definition.is_async or definition.dependencies or definition.scope != self._scope:
-            return False
         generator = definition.func()
         try:
             value = next(generator)
@@ -144,7 +152,6 @@ class ResourceScope:
             raise _no_value(definition) from None
         self._opened_add(definition, generator)
         self._values[name] = value
-        return True
 
     def _opened_add(self, definition: ResourceDefinition, generator: Any) -> None:
         if self._opened is None:

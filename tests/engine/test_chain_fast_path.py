@@ -297,3 +297,59 @@ async def test_a_waiting_chain_run_keeps_one_engine_coroutine():
     assert sorted(f.cr_code.co_name for f in frames) == ["_run"] * 3
     gate.set_result(None)
     assert await asyncio.gather(*runs) == [2, 2, 2]
+
+
+def _logged_resources(log: list[str], *, first_async: bool = False) -> list[cs.ResourceDefinition]:
+    """Two run-scoped resources that log their set-up and teardown ("+a", "-a")."""
+
+    def plain(name: str):
+        def lifetime():
+            log.append(f"+{name}")
+            yield name
+            log.append(f"-{name}")
+
+        return cs.resource(lifetime, name=name)
+
+    async def awaited_a():
+        log.append("+a")
+        yield "a"
+        log.append("-a")
+
+    return [cs.resource(awaited_a, name="a") if first_async else plain("a"), plain("b")]
+
+
+@cs.task
+def needs_b(x: int, b: str = cs.inject("b")) -> int:
+    return x + 1
+
+
+@cs.task
+def needs_a_then_b(x: int, a: str = cs.inject("a"), b: str = cs.inject("b")) -> str:
+    return f"{x}{a}{b}"
+
+
+@pytest.mark.parametrize("first_async", [False, True], ids=["plain", "one-awaited"])
+async def test_a_chains_resources_are_set_up_and_torn_down_in_the_general_paths_order(
+    monkeypatch, first_async
+):
+    logs = []
+    for fast in (True, False):
+        if not fast:
+            monkeypatch.setattr(engine_module, "chain_of", lambda target, into=None: None)
+        log: list[str] = []
+        engine = cs.Engine()
+        for definition in _logged_resources(log, first_async=first_async):
+            engine.register(definition)
+        assert await engine.run(needs_a_then_b(needs_b(1))) == "2ab"
+        logs.append(log)
+    monkeypatch.undo()
+    assert logs[0] == logs[1] == ["+a", "+b", "-b", "-a"]
+
+
+async def test_no_resource_is_set_up_when_another_one_is_not_registered():
+    log: list[str] = []
+    engine = cs.Engine()
+    engine.register(_logged_resources(log)[0])  # "a" only: "b", needed after it, is missing
+    with pytest.raises(cs.ResourceNotFoundError, match="'b'"):
+        await engine.run(needs_a_then_b(needs_b(1)))
+    assert log == []  # "a" was not set up (and torn down) before the check failed

@@ -1,5 +1,6 @@
 """Tail calls: a task returning a LazyResult continues the run without growing stack or memory."""
 
+import asyncio
 import gc
 import sys
 
@@ -60,3 +61,40 @@ def accumulate(n: int, total: int = 0):
 
 def test_tail_call_result_is_the_last_generations_value():
     assert cs.run(accumulate(100)) == 5050
+
+
+async def _passes_during(awaitable) -> tuple[object, int]:
+    """The awaitable's result and how many loop passes a bystander task saw meanwhile."""
+    passes = 0
+
+    async def bystander() -> None:
+        nonlocal passes
+        while True:
+            await asyncio.sleep(0)
+            passes += 1
+
+    watcher = asyncio.get_running_loop().create_task(bystander())
+    await asyncio.sleep(0)  # the bystander is waiting in the loop before the run starts
+    try:
+        result = await awaitable
+    finally:
+        watcher.cancel()
+    return result, passes
+
+
+async def test_a_generation_that_never_waits_still_lets_the_loop_run():
+    result, passes = await _passes_during(cs.Engine().run(accumulate(50)))
+    assert result == sum(range(51))
+    assert passes >= 50  # one yield per synchronous generation: nobody is starved
+
+
+@cs.task
+def waiting_countdown(n: int, waited: object = None):
+    return n if n == 0 else waiting_countdown(n - 1, cs.wait(0))
+
+
+async def test_a_generation_that_waited_is_not_followed_by_another_yield():
+    result, passes = await _passes_during(cs.Engine().run(waiting_countdown(50)))
+    assert result == 0
+    # Each wait(0) is one pass; a breather after each would make it about 100.
+    assert 50 <= passes <= 53
