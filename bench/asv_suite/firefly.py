@@ -19,7 +19,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-MODES = ("per_agent", "shared", "raw")
+MODES = ("per_agent", "shared", "bare", "raw")
 DEFAULT_AGENTS = (100, 400, 900)
 DEFAULT_DURATION = 10.0
 

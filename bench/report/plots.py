@@ -23,7 +23,12 @@ from bench.report.scaling import ScalingLine, describe_slope, scaling_lines
 from bench.report.timeline import Timeline
 from bench.suite.table import MetricTable
 
-MODE_COLOURS: dict[str, str] = {"per_agent": "#d62728", "shared": "#1f77b4", "raw": "#2ca02c"}
+MODE_COLOURS: dict[str, str] = {
+    "per_agent": "#d62728",
+    "shared": "#1f77b4",
+    "bare": "#ff7f0e",
+    "raw": "#2ca02c",
+}
 """One colour per mode, the same in every plot."""
 
 _OTHER_COLOURS = ("#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")

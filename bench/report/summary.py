@@ -11,6 +11,7 @@ from bench.summary import format_value
 MODE_NAMES: dict[str, str] = {
     "per_agent": "per-agent engines",
     "shared": "the shared engine",
+    "bare": "the workflow run bare",
     "raw": "raw asyncio",
 }
 """How a sentence names each mode; an unknown mode is named by itself."""

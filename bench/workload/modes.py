@@ -87,6 +87,53 @@ class SharedMode(Mode):
         return [self._engine]
 
 
+class BareMode(Mode):
+    """The workflow without an engine: the same LazyResults, called by the least any engine
+    must do. Between shared and raw, it tells the engine's own cost from the workflow's."""
+
+    name = "bare"
+    description = "the workflow's task calls made directly, no engine (the least an engine does)"
+
+    def __init__(self, swarm: Swarm) -> None:
+        super().__init__(swarm)
+        self._resource = connector_resource(swarm.connector)
+        self._generations = 0
+
+    def agent(self, agent: Agent) -> Coroutine[Any, Any, Any]:
+        """The agent's workflow, run by `_bare_life`."""
+        return self._bare_life(firefly(agent, self.swarm.config))
+
+    def engines(self) -> list[cs.Engine]:
+        """None."""
+        return []
+
+    def generations(self) -> int:
+        """Workflow generations, counted as an engine counts them (the first decision too)."""
+        return self._generations
+
+    async def _bare_life(self, target: cs.LazyResult) -> None:
+        """Per life, set up the run-scoped connector resource; per generation, call the
+        action with the connector injected, then `decide`, which returns the next one."""
+        resource = self._resource.func()
+        connector = next(resource)
+        try:
+            while isinstance(target, cs.LazyResult):
+                # decide(agent, config, action, outcome): the outcome is the action's call.
+                agent, config, action, outcome = target.args
+                acted = isinstance(outcome, cs.LazyResult)
+                if acted:
+                    call = outcome.task
+                    outcome = call.func(*outcome.args, **dict.fromkeys(call.injected, connector))
+                    if call.is_async:
+                        outcome = await outcome
+                target = target.task.func(agent, config, action, outcome)
+                self._generations += 1
+                if not acted:  # the first decision waits on nothing: yield, as an engine must
+                    await asyncio.sleep(0)
+        finally:
+            resource.close()
+
+
 class RawMode(Mode):
     """The floor: the same physics as a plain asyncio coroutine per agent, no engine."""
 
@@ -121,7 +168,7 @@ async def _raw_life(agent: Agent, swarm: Swarm) -> None:
         physics.advance(agent, config, action, outcome, loop.time())
 
 
-MODES: dict[str, type[Mode]] = {m.name: m for m in (PerAgentMode, SharedMode, RawMode)}
+MODES: dict[str, type[Mode]] = {m.name: m for m in (PerAgentMode, SharedMode, BareMode, RawMode)}
 """Every mode by name, in the order reports show them."""
 
 

@@ -67,7 +67,7 @@ def test_the_module_imports_without_importing_the_workload():
 def test_the_default_grid_is_every_mode_by_the_asv_sizes(monkeypatch):
     module = load_suite(monkeypatch)
     for cls in (module.Firefly, module.AgentSetup):
-        assert cls.params == [["per_agent", "shared", "raw"], [100, 400, 900]]
+        assert cls.params == [["per_agent", "shared", "bare", "raw"], [100, 400, 900]]
         assert cls.param_names == ["mode", "agents"]
     assert module.DURATION == 10.0
     assert list(module.MODES) == list(MODES)
@@ -75,9 +75,9 @@ def test_the_default_grid_is_every_mode_by_the_asv_sizes(monkeypatch):
 
 def test_the_environment_shrinks_the_grid_and_the_cache_timeout(monkeypatch):
     module = load_suite(monkeypatch, BENCH_ASV_AGENTS="16, 36", BENCH_ASV_DURATION="1")
-    assert module.Firefly.params == [["per_agent", "shared", "raw"], [16, 36]]
+    assert module.Firefly.params == [["per_agent", "shared", "bare", "raw"], [16, 36]]
     assert module.DURATION == 1.0
-    assert module.Firefly.setup_cache.timeout == 3 * 2 * (3 * 1.0 + 120)
+    assert module.Firefly.setup_cache.timeout == 4 * 2 * (3 * 1.0 + 120)
 
 
 def test_a_malformed_agent_list_is_refused(monkeypatch):
@@ -131,7 +131,7 @@ def test_setup_cache_runs_each_combination_once_and_keeps_failures(suite, monkey
 
     monkeypatch.setattr("bench.suite.worker.run_worker", fake_run_worker)
     cache = suite.Firefly().setup_cache()
-    assert calls == [(mode, 16, 1.0, 123.0) for mode in ("per_agent", "shared", "raw")]
+    assert calls == [(mode, 16, 1.0, 123.0) for mode in ("per_agent", "shared", "bare", "raw")]
     assert cache[("per_agent", 16)] == {
         "error": "WorkerFailed: per_agent-16: worker exited with 1:\nboom"
     }
@@ -144,7 +144,7 @@ def test_one_real_tiny_run_fills_every_track(suite):
     assert [path for path, value in entry.items() if value is None] == []
 
 
-@pytest.mark.parametrize("mode", ["per_agent", "shared", "raw"])
+@pytest.mark.parametrize("mode", ["per_agent", "shared", "bare", "raw"])
 def test_agent_setup_creates_every_agent_and_teardown_closes_them(suite, mode):
     bench = suite.AgentSetup()
     bench.setup(mode, 16)

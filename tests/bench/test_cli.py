@@ -91,7 +91,7 @@ BAD_INPUT = [
     ),
     pytest.param(
         ["--mode", "threads"],
-        "unknown mode 'threads'; choose one of: per_agent, shared, raw",
+        "unknown mode 'threads'; choose one of: per_agent, shared, bare, raw",
         id="unknown-mode",
     ),
     pytest.param(

@@ -127,7 +127,10 @@ def test_a_broken_file_is_a_bench_error(pyproject):
         ({"threshold": "10%"}, "threshold must be a finite number, got '10%'"),
         ({"tolerance": 1.0}, "tolerance must be a fraction"),
         ({"shared_vs_raw": 0.5}, "shared_vs_raw must be at least 1"),
-        ({"modes": ["shared", "fast"]}, "unknown mode 'fast'; choose from per_agent, shared, raw"),
+        (
+            {"modes": ["shared", "fast"]},
+            "unknown mode 'fast'; choose from per_agent, shared, bare, raw",
+        ),
         ({"modes": []}, "modes must be a non-empty list"),
         ({"agents": 10}, "--agents must be a square number"),
         ({"virtual_agents": 50}, "--agents must be a square number"),

@@ -47,10 +47,10 @@ def fake_py_spy(monkeypatch, tmp_path: Path, script: str) -> Path:
             "--agents must be a square number (agents sit on a square grid), got 2501: "
             "the nearest are 2500 (50x50) and 2601 (51x51); or give --grid-side",
         ),
-        (["--mode", "fast"], "unknown mode 'fast'; choose one of: per_agent, shared, raw"),
+        (["--mode", "fast"], "unknown mode 'fast'; choose one of: per_agent, shared, bare, raw"),
         (
             ["--compare", "shared", "fast"],
-            "unknown mode 'fast'; choose one of: per_agent, shared, raw",
+            "unknown mode 'fast'; choose one of: per_agent, shared, bare, raw",
         ),
         (
             ["--compare", "shared", "shared"],

@@ -8,7 +8,7 @@ from bench.suite.matrix import PROFILES, interleaved, make_matrix
 
 def test_default_profile_is_the_issue_matrix():
     matrix = make_matrix()
-    assert matrix.modes == ("per_agent", "shared", "raw")
+    assert matrix.modes == ("per_agent", "shared", "bare", "raw")
     assert matrix.agents == (400, 900, 2500)
     assert matrix.repeat == 3
 
@@ -31,7 +31,7 @@ def test_overrides_replace_profile_values():
     ("kwargs", "message"),
     [
         ({"profile": "huge"}, "unknown profile 'huge'; choose one of: quick, default, full"),
-        ({"modes": ["turbo"]}, "unknown mode 'turbo'; choose one of: per_agent, shared, raw"),
+        ({"modes": ["turbo"]}, "unknown mode 'turbo'; choose one of: per_agent, shared, bare, raw"),
         ({"repeat": 0}, "REPEAT must be at least 1, got 0"),
         ({"duration": 0.0}, "--duration must be > 0 seconds, got 0.0"),
         (
@@ -50,8 +50,9 @@ def test_bad_input_is_refused_with_the_fix(kwargs, message):
 def test_interleaving_runs_every_config_once_per_round():
     matrix = make_matrix("quick", agents=[16, 36], repeat=3)
     order = interleaved(matrix)
-    assert len(order) == 3 * 2 * 3
-    rounds = [order[i : i + 6] for i in range(0, len(order), 6)]
+    per_round = len(matrix.modes) * 2
+    assert len(order) == per_round * 3
+    rounds = [order[i : i + per_round] for i in range(0, len(order), per_round)]
     for index, round_ in enumerate(rounds):
         assert {r for _, r in round_} == {index}
         assert sorted(c.label for c, _ in round_) == sorted(c.label for c in matrix.configs)
@@ -59,7 +60,7 @@ def test_interleaving_runs_every_config_once_per_round():
 
 
 def test_interleaving_rotates_which_mode_goes_first():
-    matrix = make_matrix("quick", agents=[16], repeat=3)
+    matrix = make_matrix("quick", modes=["per_agent", "shared", "raw"], agents=[16], repeat=3)
     firsts = [[c.mode for c, r in interleaved(matrix) if r == n] for n in range(3)]
     assert firsts == [
         ["per_agent", "shared", "raw"],

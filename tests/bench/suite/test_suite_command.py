@@ -36,7 +36,7 @@ def _options(tmp_path, **kwargs):
 
 def test_every_run_goes_into_latest_json_and_md(tmp_path, fake_worker):
     assert suite_command(_options(tmp_path)) == 0
-    assert len(fake_worker) == 12
+    assert len(fake_worker) == 4 * 2 * 2  # modes x sizes x repeats
     suite = pyperf.BenchmarkSuite.load(str(tmp_path / "latest.json"))
     lag = suite.get_benchmark("loop_lag.p99_ms/shared/36")
     assert len(lag.get_values()) == 2
@@ -44,7 +44,10 @@ def test_every_run_goes_into_latest_json_and_md(tmp_path, fake_worker):
     assert metadata["suite_profile"] == "quick" and metadata["suite_complete"] is True
     assert metadata["suite_elapsed_s"] >= 0
     markdown = (tmp_path / "latest.md").read_text()
-    assert "| agents | per_agent | shared | raw | per_agent/shared | shared/raw |" in markdown
+    header = (
+        "| agents | per_agent | shared | bare | raw | per_agent/shared | shared/bare | shared/raw |"
+    )
+    assert header in markdown
     assert len(list(tmp_path.glob("2*Z-*.json"))) == 1  # the timestamped copy
     (copy,) = tmp_path.glob("2*Z-*.json")
     assert metadata["runs_dir"] == f"runs/suite-{copy.stem}"  # where the report finds the runs
@@ -93,7 +96,7 @@ def test_an_interrupted_suite_keeps_latest_json_untouched(tmp_path, monkeypatch,
         (["--repeat", "0"], "REPEAT must be at least 1, got 0"),
         (
             ["--modes", "shared turbo"],
-            "unknown mode 'turbo'; choose one of: per_agent, shared, raw",
+            "unknown mode 'turbo'; choose one of: per_agent, shared, bare, raw",
         ),
         (["--agents", "400 401"], "--agents must be a square number"),
         (["--agents", "lots"], "--agents takes whole numbers, got 'lots'"),
@@ -107,7 +110,7 @@ def test_bad_input_is_refused_before_any_run(args, message, tmp_path, fake_worke
 
 
 def test_quick_profile_end_to_end_at_tiny_sizes(tmp_path):
-    """Real worker processes: 3 modes x 16 and 36 agents, 1 s each, once."""
+    """Real worker processes: 4 modes x 16 and 36 agents, 1 s each, once."""
     sizes = ["--agents", "16,36", "--duration", "1", "--repeat", "1"]
     status = main(
         ["suite", "--profile", "quick", *sizes, "--results-dir", str(tmp_path), "--quiet"]
@@ -115,10 +118,10 @@ def test_quick_profile_end_to_end_at_tiny_sizes(tmp_path):
     assert status == 0
     suite = pyperf.BenchmarkSuite.load(str(tmp_path / "latest.json"))
     names = set(suite.get_benchmark_names())
-    for mode in ("per_agent", "shared", "raw"):
+    for mode in ("per_agent", "shared", "bare", "raw"):
         for agents in (16, 36):
             assert f"loop_lag.p99_ms/{mode}/{agents}" in names
             assert f"work.cpu_us_per_generation/{mode}/{agents}" in names
     runs = list((tmp_path / "runs").glob("suite-*/*.json"))
-    assert len(runs) == 6  # the raw run documents are kept beside the suite
+    assert len(runs) == 8  # the raw run documents are kept beside the suite
     assert "### CPU per generation (us)" in (tmp_path / "latest.md").read_text()

@@ -61,12 +61,24 @@ def test_virtual_runs_report_no_time_based_lag(coupled):
 
 
 def test_engine_generations_are_counted_per_mode(coupled):
-    per_agent, shared, raw = (coupled[m]["metrics"] for m in ("per_agent", "shared", "raw"))
+    per_agent, shared, bare, raw = (
+        coupled[m]["metrics"] for m in ("per_agent", "shared", "bare", "raw")
+    )
     assert per_agent["engine"]["engines"] == 36 and shared["engine"]["engines"] == 1
-    assert raw["engine"] == {"engines": 0}
-    # Each engine run starts with one extra generation (the first decision).
+    assert bare["engine"] == raw["engine"] == {"engines": 0}
+    # Each workflow starts with one extra generation (the first decision).
     assert shared["work"]["generations"] == shared["work"]["steps"] + 36
+    assert bare["work"]["generations"] == bare["work"]["steps"] + 36
     assert raw["work"]["generations"] == raw["work"]["steps"]
+
+
+@pytest.mark.parametrize("mode", ["per_agent", "shared", "bare"])
+def test_running_the_workflow_changes_nothing_in_the_physics(mode, coupled):
+    """Under the virtual clock a workflow mode lives the agents' lives exactly as plain
+    asyncio does: an engine that yielded where raw does not would move these counts."""
+    same = ("steps", "flashes", "messages", "inbox_misses", "signals")
+    work, raw = coupled[mode]["metrics"]["work"], coupled["raw"]["metrics"]["work"]
+    assert {key: work[key] for key in same} == {key: raw[key] for key in same}
 
 
 def test_counts_do_not_depend_on_the_hash_seed(tmp_path):
@@ -101,4 +113,4 @@ def test_one_failing_agent_does_not_stop_the_others(mode, monkeypatch):
 def test_unknown_mode_lists_the_valid_ones():
     with pytest.raises(BenchError) as raised:
         get_mode("turbo")
-    assert str(raised.value) == "unknown mode 'turbo'; choose one of: per_agent, shared, raw"
+    assert str(raised.value) == "unknown mode 'turbo'; choose one of: per_agent, shared, bare, raw"
