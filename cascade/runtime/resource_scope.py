@@ -20,7 +20,20 @@ class ResourceScope:
     Leaving the scope tears down everything it set up, last first, also on failure.
     """
 
-    __slots__ = ("_definitions", "_opened", "_parent", "_scope", "_values")
+    # The first resource set up here lives in four slots, any later ones in a flat list
+    # (name, value, definition, generator, ...). Not a dict and a list: a run's scope lives
+    # as long as the run, usually holds one resource, and every container it keeps is one
+    # more object per agent for the garbage collector to walk (see the bare mode).
+    __slots__ = (
+        "_definitions",
+        "_first",
+        "_first_definition",
+        "_first_generator",
+        "_first_value",
+        "_more",
+        "_parent",
+        "_scope",
+    )
 
     def __init__(
         self,
@@ -31,12 +44,11 @@ class ResourceScope:
         self._definitions = definitions
         self._scope = scope
         self._parent = parent
-        self._values: dict[str, Any] = {}
-        # [definition, generator, definition, generator, ...] of each resource set up here,
-        # to tear down last first. A flat list rather than an AsyncExitStack: a run's scope
-        # lives as long as the run, and the stack's wrappers cost eight objects per run for
-        # the garbage collector to walk.
-        self._opened: list[Any] | None = None
+        self._first: str | None = None
+        self._first_value: Any = None
+        self._first_definition: ResourceDefinition | None = None
+        self._first_generator: Any = None
+        self._more: list[Any] | None = None
 
     async def __aenter__(self) -> ResourceScope:
         return self
@@ -55,8 +67,7 @@ class ResourceScope:
         A teardown failure is raised, unless the scope is left with an error already: then
         it is logged, and `exc` (the caller's to raise) is not replaced.
         """
-        self._values.clear()
-        failure = await self._tear_down()
+        failure = await self._tear_down(self._take_opened())
         if failure is None:
             return
         if exc is None or not isinstance(failure, Exception):
@@ -64,13 +75,23 @@ class ResourceScope:
         # The run already fails with `exc`; a teardown error must not replace it.
         log.error("resource teardown failed while handling %r", exc, exc_info=failure)
 
-    async def _tear_down(self) -> BaseException | None:
-        """Tear down every resource set up here, last first, each even when one before it
+    def _take_opened(self) -> list[tuple[ResourceDefinition, Any]]:
+        """(definition, generator) of everything set up here, in set-up order; forgotten."""
+        opened = []
+        if self._first_definition is not None:
+            opened.append((self._first_definition, self._first_generator))
+        more = self._more or []
+        opened += [(more[index + 2], more[index + 3]) for index in range(0, len(more), 4)]
+        self._first = self._first_value = self._first_definition = self._first_generator = None
+        self._more = None
+        return opened
+
+    @staticmethod
+    async def _tear_down(opened: list[tuple[ResourceDefinition, Any]]) -> BaseException | None:
+        """Tear down every resource in `opened`, last first, each even when one before it
         failed; return the last failure (an earlier one is its __context__)."""
-        opened, self._opened = self._opened or [], None
         failure: BaseException | None = None
-        for index in range(len(opened) - 2, -1, -2):
-            definition, generator = opened[index], opened[index + 1]
+        for definition, generator in reversed(opened):
             try:
                 await _teardown(definition, generator)
             except BaseException as exc:  # a cancelled teardown must not skip the others
@@ -110,16 +131,22 @@ class ResourceScope:
 
     def ready(self, name: str) -> bool:
         """True when `name` is set up in this scope already (get() would not wait)."""
-        return name in self._values
+        return name == self._first or (self._more is not None and name in self._more[::4])
 
     def value(self, name: str) -> Any:
         """The value of a resource this scope has set up already (KeyError if not)."""
-        return self._values[name]
+        if name == self._first:
+            return self._first_value
+        more = self._more or []
+        for index in range(0, len(more), 4):
+            if more[index] == name:
+                return more[index + 1]
+        raise KeyError(name)
 
     async def get(self, name: str) -> Any:
         """The value of resource `name`, set up now if this scope does not hold it yet."""
-        if name in self._values:
-            return self._values[name]
+        if self.ready(name):
+            return self.value(name)
         definition = self._definitions[name]
         if definition.scope == "run" and self._parent is not None:
             return await self._parent.get(name)
@@ -127,9 +154,7 @@ class ResourceScope:
             raise ResourceError(
                 f"task-scoped resource {name!r} cannot be used by a run-scoped resource"
             )
-        value = await self._setup(definition)
-        self._values[name] = value
-        return value
+        return await self._setup(name, definition)
 
     def can_set_up_now(self, name: str) -> bool:
         """Whether `name` is registered and nothing about setting it up needs awaiting: a
@@ -150,15 +175,18 @@ class ResourceScope:
             value = next(generator)
         except StopIteration:
             raise _no_value(definition) from None
-        self._opened_add(definition, generator)
-        self._values[name] = value
+        self._keep(name, value, definition, generator)
 
-    def _opened_add(self, definition: ResourceDefinition, generator: Any) -> None:
-        if self._opened is None:
-            self._opened = []
-        self._opened += (definition, generator)
+    def _keep(self, name: str, value: Any, definition: ResourceDefinition, generator: Any) -> None:
+        if self._first is None:
+            self._first, self._first_value = name, value
+            self._first_definition, self._first_generator = definition, generator
+        elif self._more is None:
+            self._more = [name, value, definition, generator]
+        else:
+            self._more += (name, value, definition, generator)
 
-    async def _setup(self, definition: ResourceDefinition) -> Any:
+    async def _setup(self, name: str, definition: ResourceDefinition) -> Any:
         dependencies = definition.dependencies
         if dependencies:
             kwargs = {p: await self.get(r) for p, r in dependencies.items()}
@@ -169,7 +197,7 @@ class ResourceScope:
             value = await anext(generator) if definition.is_async else next(generator)
         except (StopIteration, StopAsyncIteration):
             raise _no_value(definition) from None
-        self._opened_add(definition, generator)
+        self._keep(name, value, definition, generator)
         return value
 
 

@@ -139,7 +139,7 @@ async def test_teardown_is_the_reverse_of_set_up():
         return a + b + c
 
     engine = engine_with(*(logged_resource(log, name) for name in "cab"))
-    await engine.run(three())
+    assert await engine.run(three()) == "a#1b#1c#1"  # each value reaches its parameter
     setups = [entry for entry in log if entry.startswith("setup")]
     teardowns = [entry for entry in log if entry.startswith("teardown")]
     assert [s.split()[1] for s in setups] == [t.split()[1] for t in reversed(teardowns)]
