@@ -18,7 +18,7 @@ from cascade.graph.build import build_graph
 from cascade.graph.model import Graph, Node
 from cascade.runtime import events as ev
 from cascade.runtime.bus import MessageBus
-from cascade.runtime.chain import arguments, chain_of
+from cascade.runtime.chain import arguments, chain_of, injected
 from cascade.runtime.constraints import CONSTRAINT_TOPICS, ConstraintManager, Permit
 from cascade.runtime.executor import LocalExecutor
 from cascade.runtime.flow import FlowManager
@@ -134,6 +134,7 @@ class Engine(LoopTurns):
         self._connection = _ConnectionLease(connector, self.constraint_manager)
         self._resources: dict[str, ResourceDefinition] = {}
         self._counters = _Counters()
+        self._links: list[Any] = []  # see _run: every chain generation's calls, in turn
         LoopTurns.__init__(self)
 
     def register(self, definition: ResourceDefinition) -> None:
@@ -181,23 +182,37 @@ class Engine(LoopTurns):
             if self._connection.needed:
                 await self._connection.acquire()
             try:
-                chain: list[Any] = []  # refilled by every chain generation
                 while True:
                     turn = self._mark_turn()
-                    links = self._chain(target, chain)
-                    # Not a chain, or one needing a task-scoped resource: general path.
-                    if links is None or not (
-                        _set_up(links, run) or await self._set_up_chain(links, run)
-                    ):
+                    # The engine's one list, refilled by every chain generation of every run:
+                    # valid only until this run first waits. Keeping no list per run keeps
+                    # one object per agent away from the garbage collector.
+                    links = self._chain(target, self._links)
+                    if links is not None and not _set_up(links, run):
+                        links = links.copy()  # setting up may wait: keep a list of its own
+                        if not await self._set_up_chain(links, run):
+                            links = None  # a task-scoped resource: the general path's job
+                    if links is None:  # not a chain
                         result = await self._run_graph(target, run)
                     else:
+                        # A two-call chain needs, once its first call may have waited, only
+                        # the target's slot for that call's result; a longer one, its list.
+                        slot = links[4] if len(links) == 6 else None
+                        if len(links) > 6 and links is self._links:
+                            links = links.copy()
                         result = None
                         for index in range(0, len(links), 3):
-                            lazy = links[index]
+                            if index == 0 or links is not self._links:
+                                lazy = links[index]
+                                args, kwargs = arguments(
+                                    lazy, links[index + 1], links[index + 2], result, run
+                                )
+                            else:  # the target of a two-call chain
+                                lazy = target
+                                args, kwargs = arguments(
+                                    target, slot, injected(target), result, run
+                                )
                             task = lazy.task
-                            args, kwargs = arguments(
-                                lazy, links[index + 1], links[index + 2], result, run
-                            )
                             # Per call, as the general path: a pause may come mid-chain.
                             permit = (
                                 await self._admit(task.name, lazy._id, {}, run)
@@ -226,7 +241,7 @@ class Engine(LoopTurns):
                                     self.constraint_manager.release(permit)
                             if not self._private_state:
                                 run.state.put_result(lazy._id, result)
-                        chain.clear()  # its calls are done: keep none of them alive
+                        self._links.clear()  # keep none of its calls alive
                     run.generation += 1
                     self._counters.generations += 1
                     if not isinstance(result, LazyResult):

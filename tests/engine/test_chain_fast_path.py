@@ -353,3 +353,49 @@ async def test_no_resource_is_set_up_when_another_one_is_not_registered():
     with pytest.raises(cs.ResourceNotFoundError, match="'b'"):
         await engine.run(needs_a_then_b(needs_b(1)))
     assert log == []  # "a" was not set up (and torn down) before the check failed
+
+
+@cs.resource(name="slow_box")
+async def slow_box():
+    await asyncio.sleep(0)  # its set-up waits: the chain keeps a list of its own meanwhile
+    yield 100
+
+
+@cs.task
+async def later(x: int) -> int:
+    await asyncio.sleep(0)
+    return x
+
+
+@cs.task
+async def boxed(x: int, box: int = cs.inject("slow_box")) -> int:
+    await asyncio.sleep(0)
+    return x + box
+
+
+@cs.task
+def step(n: int, k: int, total: int, got: int = 0):
+    """Adds what the previous chain gave, then tail-calls a chain of one to three calls."""
+    total += got
+    if k == 0:
+        return total
+    shape = k % 3
+    if shape == 0:
+        value = later(n)  # two calls: later -> step
+    elif shape == 1:
+        value = add(later(n), 1)  # three calls: later -> add -> step
+    else:
+        value = boxed(n)  # two calls, the first one's resource set up on first use
+    return step(n, k - 1, total, value)
+
+
+async def test_concurrent_chains_of_one_engine_each_run_their_own_calls():
+    """Every chain generation of every run passes its calls through one list of the engine's:
+    runs waiting mid-chain, in chains of one, two and three calls, must each see their own."""
+    engine = cs.Engine()
+    engine.register(slow_box)
+    steps = 9
+    expected = [sum(n + (0, 1, 100)[k % 3] for k in range(1, steps + 1)) for n in range(50)]
+    results = await asyncio.gather(*(engine.run(step(n, steps, 0)) for n in range(50)))
+    assert results == expected
+    assert engine.statistics().generations == 50 * (steps + 1)
