@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -134,7 +135,6 @@ class Engine(LoopTurns):
         self._connection = _ConnectionLease(connector, self.constraint_manager)
         self._resources: dict[str, ResourceDefinition] = {}
         self._counters = _Counters()
-        self._links: list[Any] = []  # see _run: every chain generation's calls, in turn
         LoopTurns.__init__(self)
 
     def register(self, definition: ResourceDefinition) -> None:
@@ -182,12 +182,13 @@ class Engine(LoopTurns):
             if self._connection.needed:
                 await self._connection.acquire()
             try:
+                # One list per thread, refilled by every chain generation of every run on
+                # it: valid only until this run first waits. No list per run (or per engine)
+                # keeps one object per agent away from the garbage collector.
+                scratch = _thread_scratch()
                 while True:
                     turn = self._mark_turn()
-                    # The engine's one list, refilled by every chain generation of every run:
-                    # valid only until this run first waits. Keeping no list per run keeps
-                    # one object per agent away from the garbage collector.
-                    links = self._chain(target, self._links)
+                    links = self._chain(target, scratch)
                     if links is not None and not _set_up(links, run):
                         links = links.copy()  # setting up may wait: keep a list of its own
                         if not await self._set_up_chain(links, run):
@@ -198,11 +199,11 @@ class Engine(LoopTurns):
                         # A two-call chain needs, once its first call may have waited, only
                         # the target's slot for that call's result; a longer one, its list.
                         slot = links[4] if len(links) == 6 else None
-                        if len(links) > 6 and links is self._links:
+                        if len(links) > 6 and links is scratch:
                             links = links.copy()
                         result = None
                         for index in range(0, len(links), 3):
-                            if index == 0 or links is not self._links:
+                            if index == 0 or links is not scratch:
                                 lazy = links[index]
                                 args, kwargs = arguments(
                                     lazy, links[index + 1], links[index + 2], result, run
@@ -241,7 +242,7 @@ class Engine(LoopTurns):
                                     self.constraint_manager.release(permit)
                             if not self._private_state:
                                 run.state.put_result(lazy._id, result)
-                        self._links.clear()  # keep none of its calls alive
+                        scratch.clear()  # keep none of its calls alive
                     run.generation += 1
                     self._counters.generations += 1
                     if not isinstance(result, LazyResult):
@@ -499,6 +500,18 @@ class Engine(LoopTurns):
         self.bus.publish(
             ev.TaskExecutionFinished(run.run_id, name, node_id, status, duration, error)
         )
+
+
+def _thread_scratch() -> list[Any]:
+    """This thread's list for chains (an event loop, and so a run, stays on its thread)."""
+    try:
+        scratch: list[Any] = _per_thread.scratch
+    except AttributeError:
+        scratch = _per_thread.scratch = []
+    return scratch
+
+
+_per_thread = threading.local()
 
 
 def _set_up(links: list[Any], run: _Run) -> bool:

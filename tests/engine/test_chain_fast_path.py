@@ -2,6 +2,8 @@
 
 import asyncio
 import gc
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, fields
 
 import pytest
@@ -399,3 +401,26 @@ async def test_concurrent_chains_of_one_engine_each_run_their_own_calls():
     results = await asyncio.gather(*(engine.run(step(n, steps, 0)) for n in range(50)))
     assert results == expected
     assert engine.statistics().generations == 50 * (steps + 1)
+
+
+def test_engines_on_two_threads_do_not_share_a_chains_calls():
+    """The list chains pass through is per thread: loops on two threads, switching
+    threads as often as the interpreter allows, still each see their own calls."""
+
+    def many_runs() -> list[int]:
+        async def main() -> list[int]:
+            engine = cs.Engine()
+            engine.register(slow_box)
+            return await asyncio.gather(*(engine.run(step(n, 9, 0)) for n in range(30)))
+
+        return asyncio.run(main())
+
+    expected = [sum(n + (0, 1, 100)[k % 3] for k in range(1, 10)) for n in range(30)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            results = [f.result() for f in [pool.submit(many_runs) for _ in range(8)]]
+    finally:
+        sys.setswitchinterval(interval)
+    assert results == [expected] * 8
