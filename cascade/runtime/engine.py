@@ -107,7 +107,7 @@ class _Run(ResourceScope):
             self._state.clear()
 
 
-class Engine(LoopTurns):
+class Engine:
     """Builds, solves and executes workflow graphs, following tail calls until a plain value."""
 
     def __init__(
@@ -135,7 +135,6 @@ class Engine(LoopTurns):
         self._connection = _ConnectionLease(connector, self.constraint_manager)
         self._resources: dict[str, ResourceDefinition] = {}
         self._counters = _Counters()
-        LoopTurns.__init__(self)
 
     def register(self, definition: ResourceDefinition) -> None:
         """Make a `@cs.resource` available to every run of this engine (replaces by name)."""
@@ -182,12 +181,13 @@ class Engine(LoopTurns):
             if self._connection.needed:
                 await self._connection.acquire()
             try:
-                # One list per thread, refilled by every chain generation of every run on
-                # it: valid only until this run first waits. No list per run (or per engine)
-                # keeps one object per agent away from the garbage collector.
-                scratch = _thread_scratch()
+                # What every run on this thread shares (a loop, and so a run, stays on its
+                # thread): a list refilled by every chain generation, valid only until this
+                # run first waits, and the loop-turn counter. Nothing per run or per engine:
+                # one object less per agent for the garbage collector.
+                scratch, turns = _here.scratch, _here.turns
                 while True:
-                    turn = self._mark_turn()
+                    turn = turns.mark()
                     links = self._chain(target, scratch)
                     if links is not None and not _set_up(links, run):
                         links = links.copy()  # setting up may wait: keep a list of its own
@@ -249,7 +249,7 @@ class Engine(LoopTurns):
                         break
                     target = result
                     run.clear_state()
-                    if not self._turn_moved(turn):  # it never waited: let the others run
+                    if not turns.moved(turn):  # it never waited: let the others run
                         await asyncio.sleep(0)
             except BaseException as exc:
                 await self._leave(run, exc)
@@ -502,16 +502,15 @@ class Engine(LoopTurns):
         )
 
 
-def _thread_scratch() -> list[Any]:
-    """This thread's list for chains (an event loop, and so a run, stays on its thread)."""
-    try:
-        scratch: list[Any] = _per_thread.scratch
-    except AttributeError:
-        scratch = _per_thread.scratch = []
-    return scratch
+class _ThreadShared(threading.local):
+    """What the runs of every engine on one thread share: see `Engine._run`."""
+
+    def __init__(self) -> None:
+        self.scratch: list[Any] = []
+        self.turns = LoopTurns()
 
 
-_per_thread = threading.local()
+_here = _ThreadShared()
 
 
 def _set_up(links: list[Any], run: _Run) -> bool:

@@ -1,4 +1,4 @@
-"""LoopTurns (an Engine mixin): whether the event loop ran other callbacks since a mark."""
+"""LoopTurns: whether the event loop ran other callbacks since a mark."""
 
 import asyncio
 
@@ -7,33 +7,33 @@ from cascade.runtime.loop_turns import LoopTurns
 
 async def test_the_count_stays_while_nothing_suspends():
     turns = LoopTurns()
-    mark = turns._mark_turn()
+    mark = turns.mark()
     sum(range(1000))  # synchronous work only
-    assert turns._mark_turn() == mark
-    assert not turns._turn_moved(mark)
+    assert turns.mark() == mark
+    assert not turns.moved(mark)
 
 
 async def test_the_count_moves_once_the_caller_has_waited():
     turns = LoopTurns()
-    mark = turns._mark_turn()
+    mark = turns.mark()
     await asyncio.sleep(0)
-    assert turns._turn_moved(mark)
+    assert turns.moved(mark)
 
 
 async def test_a_wait_that_did_not_suspend_does_not_count():
     turns = LoopTurns()
     done = asyncio.get_running_loop().create_future()
     done.set_result(1)
-    mark = turns._mark_turn()
+    mark = turns.mark()
     assert await done == 1  # a finished future returns at once: the loop never ran
-    assert not turns._turn_moved(mark)
+    assert not turns.moved(mark)
 
 
 async def test_one_pending_callback_serves_every_mark_of_a_pass():
     turns = LoopTurns()
     loop = asyncio.get_running_loop()
     before = len(loop._ready)  # what call_soon queued is the point
-    marks = {turns._mark_turn() for _ in range(100)}
+    marks = {turns.mark() for _ in range(100)}
     assert len(marks) == 1
     assert len(loop._ready) == before + 1
 
@@ -43,15 +43,15 @@ def test_a_callback_left_on_a_closed_loop_is_scheduled_again_on_the_next_one():
 
     async def mark_and_stop() -> int:
         asyncio.get_running_loop().stop()  # this pass is the loop's last one
-        return turns._mark_turn()
+        return turns.mark()
 
     async def waited() -> bool:
-        mark = turns._mark_turn()
+        mark = turns.mark()
         await asyncio.sleep(0)
-        return turns._turn_moved(mark)
+        return turns.moved(mark)
 
     first = asyncio.new_event_loop()
     first.run_until_complete(mark_and_stop())
-    assert turns._turn_pending_on is first  # its callback never ran there
+    assert turns._pending_on is first  # its callback never ran there
     first.close()
     assert asyncio.run(waited())

@@ -98,3 +98,14 @@ async def test_a_generation_that_waited_is_not_followed_by_another_yield():
     assert result == 0
     # Each wait(0) is one pass; a breather after each would make it about 100.
     assert 50 <= passes <= 53
+
+
+async def test_the_engines_of_one_thread_share_one_turn_callback():
+    """One engine per agent must not mean one pending loop callback per agent."""
+    engines = [cs.Engine() for _ in range(50)]
+    runs = [asyncio.ensure_future(engine.run(accumulate(3))) for engine in engines]
+    await asyncio.sleep(0)  # every run has done its first generation and yielded
+    ready = asyncio.get_running_loop()._ready
+    advances = [h for h in ready if getattr(h._callback, "__name__", "") == "_advance"]
+    assert len(advances) == 1
+    assert await asyncio.gather(*runs) == [6] * 50
