@@ -1,7 +1,8 @@
 """Engine: runs workflows. One Engine may serve many concurrent `run()` calls.
 
 Everything that belongs to one execution (state backend, FlowManager, resource scope,
-params) lives in a `_Run` object local to that `run()` call, never on the Engine.
+params) lives in a `_Run` object local to that `run()` call, never on the Engine. What the
+runs of a thread share (`_ThreadShared`) holds nothing of a run across an await.
 """
 
 from __future__ import annotations
@@ -271,8 +272,8 @@ class Engine:
 
     async def _leave(self, run: _Run, exc: BaseException | None) -> None:
         """Tear the run's resources down and release the connection: what `async with
-        self._connection, run.resources:` would do, without keeping two bound __aexit__
-        methods alive for the whole run."""
+        self._connection, run:` would do (the run is its resource scope), without keeping
+        two bound __aexit__ methods alive for the whole run."""
         try:
             await run.close(exc)
         finally:
