@@ -20,7 +20,7 @@ from cascade.graph.build import build_graph
 from cascade.graph.model import Graph, Node
 from cascade.runtime import events as ev
 from cascade.runtime.bus import MessageBus
-from cascade.runtime.chain import arguments, chain_of, injected
+from cascade.runtime.chain import arguments, chain_of
 from cascade.runtime.constraints import CONSTRAINT_TOPICS, ConstraintManager, Permit
 from cascade.runtime.executor import LocalExecutor
 from cascade.runtime.flow import FlowManager
@@ -198,8 +198,9 @@ class Engine:
                         result = await self._run_graph(target, run)
                     else:
                         # A two-call chain needs, once its first call may have waited, only
-                        # the target's slot for that call's result; a longer one, its list.
+                        # its target's slot and resources (read now); a longer one, its list.
                         slot = links[4] if len(links) == 6 else None
+                        resources = links[5] if len(links) == 6 else ()
                         if len(links) > 6 and links is scratch:
                             links = links.copy()
                         result = None
@@ -211,9 +212,7 @@ class Engine:
                                 )
                             else:  # the target of a two-call chain
                                 lazy = target
-                                args, kwargs = arguments(
-                                    target, slot, injected(target), result, run
-                                )
+                                args, kwargs = arguments(target, slot, resources, result, run)
                             task = lazy.task
                             # Per call, as the general path: a pause may come mid-chain.
                             permit = (
