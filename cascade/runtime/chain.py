@@ -84,12 +84,18 @@ def arguments(
     resources: tuple[tuple[str, str], ...],
     result: Any,
     scope: ResourceScope,
-) -> tuple[tuple[Any, ...], dict[str, Any]]:
+) -> tuple[tuple[Any, ...] | list[Any], dict[str, Any]]:
     """The call's args and kwargs: `result` (the previous call's) in `slot`, and the
-    values of its `resources` (from `injected`), which `scope` has set up already."""
-    args, kwargs = lazy.args, lazy.kwargs
+    values of its `resources` (from `injected`), which `scope` has set up already.
+
+    Args taking a result are a list of their own (a result may be put in later); args and
+    kwargs taking none may be the LazyResult's own: not to be changed.
+    """
+    args: tuple[Any, ...] | list[Any] = lazy.args
+    kwargs: dict[str, Any] = lazy.kwargs
     if type(slot) is int:
-        args = (*args[:slot], result, *args[slot + 1 :])
+        args = [*args]
+        args[slot] = result
     if resources or type(slot) is str:
         kwargs = dict(kwargs)
         if type(slot) is str:

@@ -12,7 +12,7 @@ import itertools
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 from cascade.connectors.base import Connector, Subscription
 from cascade.errors import DefinitionError, TargetSkippedError
@@ -192,31 +192,45 @@ class Engine:
                     links = self._chain(target, scratch)
                     if links is not None and not _set_up(links, run):
                         links = links.copy()  # setting up may wait: keep a list of its own
+                        scratch.clear()
                         if not await self._set_up_chain(links, run):
                             links = None  # a task-scoped resource: the general path's job
                     if links is None:  # not a chain
                         result = await self._run_graph(target, run)
                     else:
-                        # A two-call chain needs, once its first call may have waited, only
-                        # its target's slot and resources (read now); a longer one, its list.
-                        slot = links[4] if len(links) == 6 else None
-                        resources = links[5] if len(links) == 6 else ()
                         if len(links) > 6 and links is scratch:
-                            links = links.copy()
-                        result = None
+                            links = links.copy()  # read after the first wait
+                            scratch.clear()
+                        # The target's call is held apart, its arguments ready but for the
+                        # previous call's result: while an earlier call waits, the run holds
+                        # none of the generation's LazyResults, and they can be freed.
+                        last = len(links) - 3
+                        final_task, final_id, final_slot = target.task, target._id, links[-2]
+                        final_args, final_kwargs = arguments(
+                            target, final_slot, links[-1], None, run
+                        )
+                        target = result = None
                         for index in range(0, len(links), 3):
-                            if index == 0 or links is not scratch:
+                            if index < last:  # an earlier call
                                 lazy = links[index]
+                                task, node_id = lazy.task, lazy._id
                                 args, kwargs = arguments(
                                     lazy, links[index + 1], links[index + 2], result, run
                                 )
-                            else:  # the target of a two-call chain
-                                lazy = target
-                                args, kwargs = arguments(target, slot, resources, result, run)
-                            task = lazy.task
+                                del lazy
+                            if index == 0 and links is scratch:
+                                links.clear()  # one or two calls: read whole, before any wait
+                            if index == last:
+                                task, node_id = final_task, final_id
+                                args, kwargs = final_args, final_kwargs
+                                # arguments() made them a list, or a dict, of their own.
+                                if type(final_slot) is int:
+                                    cast("list[Any]", args)[final_slot] = result
+                                elif final_slot is not None:
+                                    kwargs[final_slot] = result
                             # Per call, as the general path: a pause may come mid-chain.
                             permit = (
-                                await self._admit(task.name, lazy._id, {}, run)
+                                await self._admit(task.name, node_id, {}, run)
                                 if self.constraint_manager.active
                                 else ()
                             )
@@ -225,7 +239,7 @@ class Engine:
                                     # The general path's attempt: events, another executor,
                                     # fresh kwargs.
                                     call = self._execute_once(
-                                        task, lazy._id, run, args, dict(kwargs), 1
+                                        task, node_id, run, tuple(args), dict(kwargs), 1
                                     )
                                     del args, kwargs  # not kept while the call waits
                                     result = await call
@@ -241,8 +255,8 @@ class Engine:
                                 if permit:
                                     self.constraint_manager.release(permit)
                             if not self._private_state:
-                                run.state.put_result(lazy._id, result)
-                        scratch.clear()  # keep none of its calls alive
+                                run.state.put_result(node_id, result)
+                        del final_args, final_kwargs
                     run.generation += 1
                     self._counters.generations += 1
                     if not isinstance(result, LazyResult):

@@ -301,6 +301,36 @@ async def test_a_waiting_chain_run_keeps_one_engine_coroutine():
     assert await asyncio.gather(*runs) == [2, 2, 2]
 
 
+@pytest.mark.parametrize("slot", ["positional", "keyword"])
+async def test_a_waiting_chain_holds_none_of_its_lazy_results(slot):
+    """While a chain's first call waits, the run keeps the target's arguments but not the
+    generation's LazyResults (two per waiting agent, and what they hold, for the collector)."""
+    gate = asyncio.get_running_loop().create_future()
+
+    @cs.task
+    async def wait_for_gate(n: int) -> int:
+        await gate
+        return n
+
+    @cs.task
+    def step(label: str, n: int) -> object:
+        if n >= 2:
+            return (label, n)
+        upstream = wait_for_gate(n + 1)
+        return step(label, upstream) if slot == "positional" else step(label, n=upstream)
+
+    engine = cs.Engine()
+    runs = [asyncio.ensure_future(engine.run(step(label, 0))) for label in "abc"]
+    for _ in range(5):
+        await asyncio.sleep(0)  # every run is now waiting inside its second generation
+    alive = [
+        o for o in gc.get_objects() if type(o) is cs.LazyResult and o.task in (step, wait_for_gate)
+    ]
+    assert alive == []
+    gate.set_result(None)
+    assert await asyncio.gather(*runs) == [("a", 2), ("b", 2), ("c", 2)]
+
+
 def _logged_resources(log: list[str], *, first_async: bool = False) -> list[cs.ResourceDefinition]:
     """Two run-scoped resources that log their set-up and teardown ("+a", "-a")."""
 
