@@ -111,22 +111,26 @@ class BareMode(Mode):
         """Workflow generations, counted as an engine counts them (the first decision too)."""
         return self._generations
 
-    async def _bare_life(self, target: cs.LazyResult) -> None:
+    async def _bare_life(self, first: cs.LazyResult) -> None:
         """Per life, set up the run-scoped connector resource; per generation, call the
-        action with the connector injected, then `decide`, which returns the next one."""
+        action with the connector injected, then `decide`, which returns the next one.
+        While the action waits, only decide's arguments are kept, not the LazyResults."""
         resource = self._resource.func()
         connector = next(resource)
+        target: cs.LazyResult | None = first
         try:
             while isinstance(target, cs.LazyResult):
                 # decide(agent, config, action, outcome): the outcome is the action's call.
                 agent, config, action, outcome = target.args
+                decide = target.task.func
+                target = None
                 acted = isinstance(outcome, cs.LazyResult)
                 if acted:
                     call = outcome.task
                     outcome = call.func(*outcome.args, **dict.fromkeys(call.injected, connector))
                     if call.is_async:
                         outcome = await outcome
-                target = target.task.func(agent, config, action, outcome)
+                target = decide(agent, config, action, outcome)
                 self._generations += 1
                 if not acted:  # the first decision waits on nothing: yield, as an engine must
                     await asyncio.sleep(0)
