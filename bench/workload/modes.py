@@ -124,16 +124,13 @@ class BareMode(Mode):
                 agent, config, action, outcome = target.args
                 decide = target.task.func
                 target = None
-                acted = isinstance(outcome, cs.LazyResult)
-                if acted:
+                if isinstance(outcome, cs.LazyResult):  # none before the first decision
                     call = outcome.task
                     outcome = call.func(*outcome.args, **dict.fromkeys(call.injected, connector))
                     if call.is_async:
                         outcome = await outcome
                 target = decide(agent, config, action, outcome)
                 self._generations += 1
-                if not acted:  # the first decision waits on nothing: yield, as an engine must
-                    await asyncio.sleep(0)
         finally:
             resource.close()
 

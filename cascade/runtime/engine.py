@@ -263,7 +263,10 @@ class Engine:
                         break
                     target = result
                     run.clear_state()
-                    if not turns.moved(turn):  # it never waited: let the others run
+                    # A generation that never waited is followed by a yield, so that
+                    # nobody is starved, but for the run's first: the run's task has just
+                    # been started by the loop, which runs all new tasks in one pass.
+                    if not turns.moved(turn) and run.generation > 1:
                         await asyncio.sleep(0)
             except BaseException as exc:
                 await self._leave(run, exc)
