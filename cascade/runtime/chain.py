@@ -35,7 +35,8 @@ def chain_of(target: LazyResult, into: list[Any] | None = None) -> list[Any] | N
     """The generation's calls in execution order (target last) when it is a chain, else None.
 
     The list is flat, `[call, slot, resources, call, slot, resources, ...]`, where
-    `resources` is `injected(call)`. It is `into` (emptied first) when given: a run
+    `resources` are the call's `cs.inject` defaults left to the engine ((parameter,
+    resource name) pairs). It is `into` (emptied first) when given: a run
     passes the same list every generation, so a chain costs no new object that lives
     while its calls wait (one less for the garbage collector per generation).
     """
@@ -65,17 +66,14 @@ def chain_of(target: LazyResult, into: list[Any] | None = None) -> list[Any] | N
                     links.clear()
                     return None
                 upstream, slot = value, key
-        links += (injected(lazy), slot, lazy)
+        links += (
+            lazy.task.injections_left(lazy.args, lazy.kwargs) if lazy.task.injected else (),
+            slot,
+            lazy,
+        )
         lazy = upstream
     links.reverse()
     return links
-
-
-def injected(lazy: LazyResult) -> tuple[tuple[str, str], ...]:
-    """(parameter, resource name) of each `cs.inject` default the call leaves to the engine."""
-    if not lazy.task.injected:
-        return ()
-    return lazy.task.injections_left(lazy.args, lazy.kwargs)
 
 
 def arguments(
@@ -86,7 +84,7 @@ def arguments(
     scope: ResourceScope,
 ) -> tuple[tuple[Any, ...] | list[Any], dict[str, Any]]:
     """The call's args and kwargs: `result` (the previous call's) in `slot`, and the
-    values of its `resources` (from `injected`), which `scope` has set up already.
+    values of its `resources` (from `chain_of`), which `scope` has set up already.
 
     Args taking a result are a list of their own (a result may be put in later); args and
     kwargs taking none may be the LazyResult's own: not to be changed.
