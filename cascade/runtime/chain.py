@@ -61,11 +61,14 @@ def chain_of(target: LazyResult, into: list[Any] | None = None) -> list[Any] | N
             pairs = itertools.chain(pairs, lazy.kwargs.items())
         for key, value in pairs:
             kind = type(value)
-            if kinds.get(kind, True) and _needs_graph(kind):
-                if upstream is not None or kind is not LazyResult:
+            if kind is LazyResult:  # the link to the previous call: one at most
+                if upstream is not None:
                     links.clear()
                     return None
                 upstream, slot = value, key
+            elif kinds.get(kind, True) and _needs_graph(kind):
+                links.clear()
+                return None
         links += (
             lazy.task.injections_left(lazy.args, lazy.kwargs) if lazy.task.injected else (),
             slot,

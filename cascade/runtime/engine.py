@@ -235,7 +235,10 @@ class Engine:
                                 else ()
                             )
                             try:
-                                if self._observed() or type(self.executor) is not LocalExecutor:
+                                if not (
+                                    type(self.executor) is LocalExecutor
+                                    and (self.bus.idle or not self._observed())
+                                ):
                                     # The general path's attempt: events, another executor,
                                     # fresh kwargs.
                                     call = self._execute_once(
@@ -297,11 +300,10 @@ class Engine:
                 await self._connection.release()
 
     def _observed(self) -> bool:
-        """Whether anybody listens to task executions (then events are built)."""
+        """Whether anybody listens to task executions (then events are built); asked only
+        when the bus is not idle (`bus.idle`, one attribute, answers for most runs)."""
         bus = self.bus
-        return not bus.idle and (
-            bus.wants(ev.TaskExecutionStarted) or bus.wants(ev.TaskExecutionFinished)
-        )
+        return bus.wants(ev.TaskExecutionStarted) or bus.wants(ev.TaskExecutionFinished)
 
     def _start(self, target: LazyResult, params: Mapping[str, Any] | None) -> _Run:
         """Count the run in, announce it, and give it its own state and resource scope."""
@@ -546,8 +548,9 @@ def _set_up(links: list[Any], run: _Run) -> bool:
 
 def _set_up_now(names: Iterable[str], run: _Run) -> bool:
     # All or nothing, in the order given (_needed's): a check that fails finds none set up.
-    if not all(run.ready(name) or run.can_set_up_now(name) for name in names):
-        return False
+    for name in names:
+        if not (run.ready(name) or run.can_set_up_now(name)):
+            return False
     for name in names:
         if not run.ready(name):
             run.set_up_now(name)
