@@ -18,10 +18,10 @@ class LoopTurns:
     Exact: a generation that does not suspend runs inside one callback, so the count
     cannot move under it; one that suspends resumes only after the pending callback (it
     was scheduled first, and the loop runs callbacks in order). A callback left pending on
-    a loop that is not the running one only makes `moved()` say False: runs then yield as
-    if every generation was synchronous, which is always safe. One counter serves every
-    engine of a thread (see cascade.runtime.engine): one callback per loop pass, however
-    many engines run on it.
+    another loop (one that stopped before running it) is replaced on the running one; if
+    it runs after all, it only advances the count while this loop is not running. One
+    counter serves every engine of a thread (see cascade.runtime.engine): one callback per
+    loop pass, however many engines run on it.
     """
 
     __slots__ = ("_count", "_pending_on")
@@ -32,16 +32,17 @@ class LoopTurns:
 
     def mark(self) -> int:
         """The current turn, with a callback pending to advance it on the running loop."""
-        loop = self._pending_on
-        if loop is None or loop.is_closed():
-            loop = self._pending_on = asyncio.get_running_loop()
-            loop.call_soon(self._advance)
+        loop = asyncio.get_running_loop()
+        if self._pending_on is not loop:
+            self._pending_on = loop
+            loop.call_soon(self._advance, loop)
         return self._count
 
     def moved(self, mark: int) -> bool:
         """Whether the loop has run other callbacks since `mark()` returned `mark`."""
         return self._count != mark
 
-    def _advance(self) -> None:
+    def _advance(self, loop: asyncio.AbstractEventLoop) -> None:
         self._count += 1
-        self._pending_on = None
+        if self._pending_on is loop:
+            self._pending_on = None

@@ -55,3 +55,34 @@ def test_a_callback_left_on_a_closed_loop_is_scheduled_again_on_the_next_one():
     assert turns._pending_on is first  # its callback never ran there
     first.close()
     assert asyncio.run(waited())
+
+
+def test_a_callback_left_on_a_loop_that_stopped_is_replaced_on_the_running_one():
+    turns = LoopTurns()
+
+    async def mark_and_stop() -> int:
+        asyncio.get_running_loop().stop()  # this pass is the loop's last one
+        return turns.mark()
+
+    async def waited() -> bool:
+        mark = turns.mark()
+        await asyncio.sleep(0)
+        return turns.moved(mark)
+
+    first = asyncio.new_event_loop()
+    try:
+        first.run_until_complete(mark_and_stop())
+        second = asyncio.new_event_loop()
+        try:
+            assert second.run_until_complete(waited())
+            # The first loop's callback runs after all (one pass of it): the count moves,
+            # and the second loop gets its own callback again.
+            count = turns._count
+            first.call_soon(first.stop)
+            first.run_forever()
+            assert turns._count == count + 1
+            assert second.run_until_complete(waited())
+        finally:
+            second.close()
+    finally:
+        first.close()
