@@ -11,7 +11,8 @@ shared sub-result) is left to the general path, which handles every case.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from cascade.runtime.resource_scope import ResourceScope
@@ -85,25 +86,29 @@ def arguments(
     resources: tuple[tuple[str, str], ...],
     result: Any,
     scope: ResourceScope,
-) -> tuple[tuple[Any, ...] | list[Any], dict[str, Any]]:
+) -> tuple[tuple[Any, ...] | list[Any], Mapping[str, Any]]:
     """The call's args and kwargs: `result` (the previous call's) in `slot`, and the
     values of its `resources` (from `chain_of`), which `scope` has set up already.
 
     Args taking a result are a list of their own (a result may be put in later); args and
-    kwargs taking none may be the LazyResult's own: not to be changed.
+    kwargs taking none may be the LazyResult's own, or one read-only empty mapping: a
+    waiting run keeps its target's kwargs, and they are usually none.
     """
     args: tuple[Any, ...] | list[Any] = lazy.args
-    kwargs: dict[str, Any] = lazy.kwargs
+    kwargs: Mapping[str, Any] = lazy.kwargs or _NO_KWARGS
     if type(slot) is int:
         args = [*args]
         args[slot] = result
     if resources or type(slot) is str:
-        kwargs = dict(kwargs)
+        kwargs = copied = dict(kwargs)
         if type(slot) is str:
-            kwargs[slot] = result
+            copied[slot] = result
         for param, name in resources:
-            kwargs[param] = scope.value(name)
+            copied[param] = scope.value(name)
     return args, kwargs
+
+
+_NO_KWARGS: Mapping[str, Any] = MappingProxyType({})
 
 
 def _needs_graph(kind: type) -> bool:

@@ -12,6 +12,7 @@ import itertools
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import asdict, dataclass
+from types import MappingProxyType
 from typing import Any, cast
 
 from cascade.connectors.base import Connector, Subscription
@@ -36,6 +37,8 @@ from cascade.spec.resource import ResourceDefinition
 from cascade.spec.task import Task
 
 _run_numbers = itertools.count(1)
+_NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
+"""The params of every run given none: one read-only mapping, not an empty dict per run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +80,7 @@ class _Run(ResourceScope):
     def __init__(
         self,
         definitions: Mapping[str, ResourceDefinition],
-        params: dict[str, Any],
+        params: Mapping[str, Any],
         factory: Callable[[str], StateBackend],
         *,
         lazy_state: bool,
@@ -227,7 +230,7 @@ class Engine:
                                 if type(final_slot) is int:
                                     cast("list[Any]", args)[final_slot] = result
                                 elif final_slot is not None:
-                                    kwargs[final_slot] = result
+                                    cast("dict[str, Any]", kwargs)[final_slot] = result
                             # Per call, as the general path: a pause may come mid-chain.
                             permit = (
                                 await self._admit(task.name, node_id, {}, run)
@@ -312,7 +315,7 @@ class Engine:
         counters.runs_active += 1
         run = _Run(
             self._resources,
-            dict(params) if params else {},
+            dict(params) if params else _NO_PARAMS,
             self.state_backend_factory,
             lazy_state=self._private_state,
         )
@@ -327,7 +330,8 @@ class Engine:
 
     def _chain(self, target: LazyResult, into: list[Any]) -> list[Any] | None:
         """The generation's calls as a chain in `into` (see chain_of), or None for the
-        general path. Called exactly once per generation, whatever path it then takes."""
+        general path. Called exactly once per generation, whatever path it then takes
+        (`bench gate --inject-slowdown` wraps it)."""
         return chain_of(target, into) if type(self.solver) is NativeSolver else None
 
     async def _run_graph(self, target: LazyResult, run: _Run) -> Any:
