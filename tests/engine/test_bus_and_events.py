@@ -208,6 +208,22 @@ async def test_run_ids_differ_between_runs():
     assert len({e.run_id for e in starts}) == 2
 
 
+async def test_run_params_are_a_copy_and_no_params_are_read_only():
+    """A run given params keeps a copy; runs given none share one empty mapping nobody
+    can change (a swarm's runs need no empty dict each)."""
+    engine = cs.Engine()
+    starts = []
+    engine.bus.subscribe(cs.RunStarted, starts.append)
+    given = {"x": 1}
+    await engine.run(add(1, 2), params=given)
+    await engine.run(add(1, 2))
+    await engine.run(add(1, 2), params={})
+    assert starts[0].params == given and starts[0].params is not given
+    assert starts[1].params == {} and starts[1].params is starts[2].params
+    with pytest.raises(TypeError):
+        starts[1].params["x"] = 2  # type: ignore[index]
+
+
 async def test_task_and_run_durations_are_measured_on_the_loop_clock():
     engine = cs.Engine()
     events = []
