@@ -18,10 +18,11 @@ class LoopTurns:
     Exact: a generation that does not suspend runs inside one callback, so the count
     cannot move under it; one that suspends resumes only after the pending callback (it
     was scheduled first, and the loop runs callbacks in order). A callback left pending on
-    another loop (one that stopped before running it) is replaced on the running one; if
-    it runs after all, it only advances the count while this loop is not running. One
-    counter serves every engine of a thread (see cascade.runtime.engine): one callback per
-    loop pass, however many engines run on it.
+    a loop that stopped before running it is replaced on the running one; if it runs after
+    all, it only advances the count while this loop is not running (a loop running on
+    another thread only makes `moved()` say False: runs yield as if every generation was
+    synchronous, which is always safe). One counter serves every engine of a thread (see
+    cascade.runtime.engine): one callback per loop pass, however many engines run on it.
     """
 
     __slots__ = ("_count", "_pending_on")
@@ -32,9 +33,11 @@ class LoopTurns:
 
     def mark(self) -> int:
         """The current turn, with a callback pending to advance it on the running loop."""
-        loop = asyncio.get_running_loop()
-        if self._pending_on is not loop:
-            self._pending_on = loop
+        loop = self._pending_on
+        # A loop that is not running is not the one this runs on (asking which one runs
+        # costs more, every generation); one running elsewhere just leaves moved() False.
+        if loop is None or not loop.is_running():
+            loop = self._pending_on = asyncio.get_running_loop()
             loop.call_soon(self._advance, loop)
         return self._count
 
