@@ -273,15 +273,22 @@ async def test_the_default_backend_is_made_only_when_the_general_path_needs_it(m
     assert _CountedState.stored  # the general path keeps its results there
 
 
-async def test_a_waiting_chain_run_keeps_one_engine_coroutine():
-    """While a chain generation waits, the engine's part of a run is its one `_run` frame:
-    no coroutine per generation (a regression here costs every waiting agent)."""
-    gate = asyncio.get_running_loop().create_future()
+def _gated_wait() -> tuple[asyncio.Future[None], cs.Task]:
+    """A future to release, and a task that waits for it, then returns its argument."""
+    gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     @cs.task
     async def wait_for_gate(n: int) -> int:
         await gate
         return n
+
+    return gate, wait_for_gate
+
+
+async def test_a_waiting_chain_run_keeps_one_engine_coroutine():
+    """While a chain generation waits, the engine's part of a run is its one `_run` frame:
+    no coroutine per generation (a regression here costs every waiting agent)."""
+    gate, wait_for_gate = _gated_wait()
 
     @cs.task
     def step(n: int) -> object:
@@ -305,12 +312,7 @@ async def test_a_waiting_chain_run_keeps_one_engine_coroutine():
 async def test_a_waiting_chain_holds_none_of_its_lazy_results(slot):
     """While a chain's first call waits, the run keeps the target's arguments but not the
     generation's LazyResults (two per waiting agent, and what they hold, for the collector)."""
-    gate = asyncio.get_running_loop().create_future()
-
-    @cs.task
-    async def wait_for_gate(n: int) -> int:
-        await gate
-        return n
+    gate, wait_for_gate = _gated_wait()
 
     @cs.task
     def step(label: str, n: int) -> object:

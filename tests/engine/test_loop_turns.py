@@ -38,50 +38,41 @@ async def test_one_pending_callback_serves_every_mark_of_a_pass():
     assert len(loop._ready) == before + 1
 
 
+async def _mark_and_stop(turns: LoopTurns) -> int:
+    asyncio.get_running_loop().stop()  # this pass is the loop's last one
+    return turns.mark()
+
+
+async def _waited(turns: LoopTurns) -> bool:
+    mark = turns.mark()
+    await asyncio.sleep(0)
+    return turns.moved(mark)
+
+
 def test_a_callback_left_on_a_closed_loop_is_scheduled_again_on_the_next_one():
     turns = LoopTurns()
-
-    async def mark_and_stop() -> int:
-        asyncio.get_running_loop().stop()  # this pass is the loop's last one
-        return turns.mark()
-
-    async def waited() -> bool:
-        mark = turns.mark()
-        await asyncio.sleep(0)
-        return turns.moved(mark)
-
     first = asyncio.new_event_loop()
-    first.run_until_complete(mark_and_stop())
+    first.run_until_complete(_mark_and_stop(turns))
     assert turns._pending_on is first  # its callback never ran there
     first.close()
-    assert asyncio.run(waited())
+    assert asyncio.run(_waited(turns))
 
 
 def test_a_callback_left_on_a_loop_that_stopped_is_replaced_on_the_running_one():
     turns = LoopTurns()
-
-    async def mark_and_stop() -> int:
-        asyncio.get_running_loop().stop()  # this pass is the loop's last one
-        return turns.mark()
-
-    async def waited() -> bool:
-        mark = turns.mark()
-        await asyncio.sleep(0)
-        return turns.moved(mark)
-
     first = asyncio.new_event_loop()
     try:
-        first.run_until_complete(mark_and_stop())
+        first.run_until_complete(_mark_and_stop(turns))
         second = asyncio.new_event_loop()
         try:
-            assert second.run_until_complete(waited())
+            assert second.run_until_complete(_waited(turns))
             # The first loop's callback runs after all (one pass of it): the count moves,
             # and the second loop gets its own callback again.
             count = turns._count
             first.call_soon(first.stop)
             first.run_forever()
             assert turns._count == count + 1
-            assert second.run_until_complete(waited())
+            assert second.run_until_complete(_waited(turns))
         finally:
             second.close()
     finally:
