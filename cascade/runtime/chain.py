@@ -86,18 +86,23 @@ def arguments(
     resources: tuple[tuple[str, str], ...],
     result: Any,
     scope: ResourceScope,
+    into: list[Any] | None = None,
 ) -> tuple[tuple[Any, ...] | list[Any], Mapping[str, Any]]:
     """The call's args and kwargs: `result` (the previous call's) in `slot`, and the
     values of its `resources` (from `chain_of`), which `scope` has set up already.
 
-    Args taking a result are a list of their own (a result may be put in later); args and
-    kwargs taking none may be the LazyResult's own, or one read-only empty mapping: a
-    waiting run keeps its target's kwargs, and they are usually none.
+    Args taking a result are a list (a result may be put in later): `into`, refilled, when
+    given, else a new one. Args and kwargs taking none may be the LazyResult's own, or one
+    read-only empty mapping: a waiting run keeps its target's kwargs, usually none.
     """
     args: tuple[Any, ...] | list[Any] = lazy.args
     kwargs: Mapping[str, Any] = lazy.kwargs or _NO_KWARGS
     if type(slot) is int:
-        args = [*args]
+        if into is None:
+            args = [*args]
+        else:
+            into[:] = args
+            args = into
         args[slot] = result
     if resources or type(slot) is str:
         kwargs = copied = dict(kwargs)

@@ -75,7 +75,7 @@ class _Run(ResourceScope):
     """The per-execution state of one `run()` call. A run is its own run-scoped resource
     scope: one object per run where there were two, for a swarm of runs that wait."""
 
-    __slots__ = ("_factory", "_number", "_state", "generation", "params", "started")
+    __slots__ = ("_factory", "_held", "_number", "_state", "generation", "params", "started")
 
     def __init__(
         self,
@@ -92,6 +92,15 @@ class _Run(ResourceScope):
         self.started = asyncio.get_running_loop().time()
         self._factory = factory
         self._state = None if lazy_state else factory(self.run_id)
+        self._held: list[Any] | None = None
+
+    def held(self) -> list[Any]:
+        """The list that holds the target call's arguments while earlier calls wait: one
+        per run, refilled every generation. A list per generation would live as long as
+        the wait, and every young collection of the garbage collector would walk it."""
+        if self._held is None:
+            self._held = []
+        return self._held
 
     @property
     def run_id(self) -> str:
@@ -210,7 +219,12 @@ class Engine:
                         last = len(links) - 3
                         final_task, final_id, final_slot = target.task, target._id, links[-2]
                         final_args, final_kwargs = arguments(
-                            target, final_slot, links[-1], None, run
+                            target,
+                            final_slot,
+                            links[-1],
+                            None,
+                            run,
+                            run.held() if type(final_slot) is int else None,
                         )
                         target = result = None
                         for index in range(0, len(links), 3):
@@ -226,7 +240,7 @@ class Engine:
                             if index == last:
                                 task, node_id = final_task, final_id
                                 args, kwargs = final_args, final_kwargs
-                                # arguments() made them a list, or a dict, of their own.
+                                # arguments() made them the run's list, or a dict.
                                 if type(final_slot) is int:
                                     cast("list[Any]", args)[final_slot] = result
                                 elif final_slot is not None:
@@ -262,6 +276,8 @@ class Engine:
                                     self.constraint_manager.release(permit)
                             if not self._private_state:
                                 run.state.put_result(node_id, result)
+                        if type(final_slot) is int:  # the run's list: keep nothing in it
+                            cast("list[Any]", final_args).clear()
                         del final_args, final_kwargs
                     run.generation += 1
                     self._counters.generations += 1

@@ -333,6 +333,35 @@ async def test_a_waiting_chain_holds_none_of_its_lazy_results(slot):
     assert await asyncio.gather(*runs) == [("a", 2), ("b", 2), ("c", 2)]
 
 
+async def test_a_run_holds_its_target_arguments_in_one_list_for_all_its_generations():
+    """The list that keeps the target's arguments while an earlier call waits is the
+    run's own, refilled every generation: a new one per generation would live as long as
+    the wait and be walked by every young collection of the garbage collector."""
+    marker = object()
+    gates = [asyncio.get_running_loop().create_future() for _ in range(2)]
+
+    @cs.task
+    async def wait_for(index: int) -> int:
+        await gates[index]
+        return index + 1
+
+    @cs.task
+    def step(token: object, n: int) -> object:
+        return n if n >= 2 else step(token, wait_for(n))
+
+    run = asyncio.ensure_future(cs.Engine().run(step(marker, 0)))
+    holders = []
+    for gate in gates:
+        for _ in range(3):
+            await asyncio.sleep(0)  # the run now waits inside its next generation
+        holders += [o for o in gc.get_referrers(marker) if type(o) is list]
+        gate.set_result(None)
+    assert await run == 2
+    assert len(holders) == 2
+    assert holders[0] is holders[1]
+    assert holders[0] == []  # and nothing is kept in it once the run has finished
+
+
 def _logged_resources(log: list[str], *, first_async: bool = False) -> list[cs.ResourceDefinition]:
     """Two run-scoped resources that log their set-up and teardown ("+a", "-a")."""
 
