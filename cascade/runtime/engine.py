@@ -13,7 +13,7 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any
 
 from cascade.connectors.base import Connector, Subscription
 from cascade.errors import DefinitionError, TargetSkippedError
@@ -97,7 +97,8 @@ class _Run(ResourceScope):
     def held(self) -> list[Any]:
         """The list that holds the target call's arguments while earlier calls wait: one
         per run, refilled every generation. A list per generation would live as long as
-        the wait, and every young collection of the garbage collector would walk it."""
+        the wait, and every young collection of the garbage collector would walk it. After
+        the call it keeps that call's arguments but the previous call's result."""
         if self._held is None:
             self._held = []
         return self._held
@@ -218,6 +219,8 @@ class Engine:
                         # none of the generation's LazyResults, and they can be freed.
                         last = len(links) - 3
                         final_task, final_id, final_slot = target.task, target._id, links[-2]
+                        final_args: Any  # a list or a dict when the result goes in
+                        final_kwargs: Any
                         final_args, final_kwargs = arguments(
                             target,
                             final_slot,
@@ -238,13 +241,13 @@ class Engine:
                             if index == 0 and links is scratch:
                                 links.clear()  # one or two calls: read whole, before any wait
                             if index == last:
-                                task, node_id = final_task, final_id
-                                args, kwargs = final_args, final_kwargs
                                 # arguments() made them the run's list, or a dict.
                                 if type(final_slot) is int:
-                                    cast("list[Any]", args)[final_slot] = result
+                                    final_args[final_slot] = result
                                 elif final_slot is not None:
-                                    cast("dict[str, Any]", kwargs)[final_slot] = result
+                                    final_kwargs[final_slot] = result
+                                task, node_id = final_task, final_id
+                                args, kwargs = final_args, final_kwargs
                             # Per call, as the general path: a pause may come mid-chain.
                             permit = (
                                 await self._admit(task.name, node_id, {}, run)
@@ -276,8 +279,10 @@ class Engine:
                                     self.constraint_manager.release(permit)
                             if not self._private_state:
                                 run.state.put_result(node_id, result)
-                        if type(final_slot) is int:  # the run's list: keep nothing in it
-                            cast("list[Any]", final_args).clear()
+                        if type(final_slot) is int:
+                            # The run's list keeps the rest until the next generation
+                            # overwrites it: emptying it would free and regrow its array.
+                            final_args[final_slot] = None
                         del final_args, final_kwargs
                     run.generation += 1
                     self._counters.generations += 1

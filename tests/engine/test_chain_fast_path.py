@@ -359,7 +359,7 @@ async def test_a_run_holds_its_target_arguments_in_one_list_for_all_its_generati
     assert await run == 2
     assert len(holders) == 2
     assert holders[0] is holders[1]
-    assert holders[0] == []  # and nothing is kept in it once the run has finished
+    assert holders[0] == [marker, None]  # after the call: no result is kept in it
 
 
 def _logged_resources(log: list[str], *, first_async: bool = False) -> list[cs.ResourceDefinition]:
