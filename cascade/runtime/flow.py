@@ -64,7 +64,15 @@ class FlowManager:
         """Note a finished node; when it is a router selector, prune the branches not chosen."""
         for edge in self._selectors.get(node.id, ()):
             router = edge.router
-            if result not in router.routes:
+            try:
+                chosen = result in router.routes
+            except TypeError:  # unhashable: a list, a dict
+                raise RoutingError(
+                    f"Router for argument {edge.arg!r} of task {edge.target.name!r}: selector "
+                    f"returned {result!r} of unhashable type {type(result).__name__!r}, which "
+                    f"cannot be one of its routes {list(router.routes)!r}"
+                ) from None
+            if not chosen:
                 raise RoutingError(
                     f"Router for argument {edge.arg!r} of task {edge.target.name!r}: selector "
                     f"returned {result!r}, which is not one of its routes {list(router.routes)!r}"

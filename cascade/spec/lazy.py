@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -66,16 +67,9 @@ class LazyResult:
 
     def with_retry(self, max_attempts: int, delay: float = 0.0, backoff: float = 1.0) -> Self:
         """Try the task up to `max_attempts` times, waiting `delay` (times `backoff` each retry)."""
-        if not isinstance(max_attempts, int) or max_attempts < 1:
-            raise DefinitionError(
-                f"with_retry() of task {self.task.name!r}: max_attempts must be an int >= 1, "
-                f"got {max_attempts!r}"
-            )
-        if delay < 0 or backoff < 1:
-            raise DefinitionError(
-                f"with_retry() of task {self.task.name!r}: need delay >= 0 and backoff >= 1, "
-                f"got delay={delay!r}, backoff={backoff!r}"
-            )
+        problem = _retry_problem(max_attempts, delay, backoff)
+        if problem:
+            raise DefinitionError(f"with_retry() of task {self.task.name!r}: {problem}")
         self.retry = RetryPolicy(max_attempts, float(delay), float(backoff))
         return self
 
@@ -97,6 +91,25 @@ class LazyResult:
 
     def __repr__(self) -> str:
         return f"<LazyResult {self.task.name} #{self._id}>"
+
+
+def _retry_problem(max_attempts: Any, delay: Any, backoff: Any) -> str | None:
+    """What is wrong with with_retry()'s options, or None. A bool is no count or number."""
+    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+        return f"max_attempts must be an int >= 1, got {_shown(max_attempts)}"
+    if not _is_number(delay) or not 0 <= delay < math.inf:
+        return f"delay must be a finite number of seconds >= 0, got {_shown(delay)}"
+    if not _is_number(backoff) or not 1 <= backoff < math.inf:
+        return f"backoff must be a finite number >= 1, got {_shown(backoff)}"
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _shown(value: Any) -> str:
+    return f"{type(value).__name__} {value!r}"
 
 
 class MappedLazyResult(LazyResult):

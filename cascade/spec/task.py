@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import math
 import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -112,13 +113,44 @@ async def _sleep(seconds: float) -> float:
     return seconds
 
 
+async def _sleep_checked(seconds: Any, source: str, name: str) -> float:
+    # Seconds that another call (or a Param) gives are known only now.
+    if _bad_seconds(seconds):
+        raise DefinitionError(
+            f"wait() needs a non-negative number of seconds from {source} {name!r}, "
+            f"got {type(seconds).__name__} {seconds!r}"
+        )
+    await asyncio.sleep(seconds)
+    return seconds
+
+
 _wait_task = Task(_sleep, name="wait")
+_wait_checked_task = Task(_sleep_checked, name="wait")
 
 
 def wait(seconds: Any) -> LazyResult:
-    """A task that sleeps `seconds` (a number or a LazyResult) on the event loop's clock."""
-    if not isinstance(seconds, LazyResult | Param) and (
-        not isinstance(seconds, numbers.Real) or seconds < 0
-    ):
-        raise DefinitionError(f"wait() needs a non-negative number of seconds, got {seconds!r}")
+    """A task that sleeps `seconds` (a number or a LazyResult) on the event loop's clock.
+
+    Refused: a negative number, nan, a bool, anything not a number; a LazyResult's or a
+    Param's value is checked when the wait runs. `math.inf` is allowed, as asyncio allows
+    it: the wait lasts until the run is cancelled.
+    """
+    kind = type(seconds)
+    if (kind is float or kind is int) and seconds >= 0:  # the usual case, checked cheapest
+        return _wait_task(seconds)
+    if isinstance(seconds, LazyResult):
+        return _wait_checked_task(seconds, "task", seconds.task.name)
+    if isinstance(seconds, Param):
+        return _wait_checked_task(seconds, "Param", seconds.name)
+    if _bad_seconds(seconds):
+        raise DefinitionError(
+            f"wait() needs a non-negative number of seconds, got {kind.__name__} {seconds!r}"
+        )
     return _wait_task(seconds)
+
+
+def _bad_seconds(seconds: Any) -> bool:
+    """Not a number of seconds >= 0: a bool (True is not 1 s), nan, negative, not a number."""
+    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
+        return True
+    return math.isnan(seconds) or seconds < 0

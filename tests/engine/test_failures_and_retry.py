@@ -1,7 +1,8 @@
 """Failures propagate unchanged and cancel siblings; retries with delay and backoff."""
 
 import asyncio
-import re
+import math
+from fractions import Fraction
 
 import pytest
 
@@ -275,14 +276,31 @@ async def test_cancellation_is_not_retried():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ((0,), "max_attempts must be an int >= 1, got 0"),
-        ((2.5,), "max_attempts must be an int >= 1, got 2.5"),
-        ((2, -1), "need delay >= 0 and backoff >= 1, got delay=-1, backoff=1.0"),
-        ((2, 1, 0.5), "need delay >= 0 and backoff >= 1, got delay=1, backoff=0.5"),
+        ((0,), "max_attempts must be an int >= 1, got int 0"),
+        ((2.5,), "max_attempts must be an int >= 1, got float 2.5"),
+        ((True,), "max_attempts must be an int >= 1, got bool True"),
+        (("3",), "max_attempts must be an int >= 1, got str '3'"),
+        ((2, -1), "delay must be a finite number of seconds >= 0, got int -1"),
+        ((2, math.nan), "delay must be a finite number of seconds >= 0, got float nan"),
+        ((2, math.inf), "delay must be a finite number of seconds >= 0, got float inf"),
+        ((2, True), "delay must be a finite number of seconds >= 0, got bool True"),
+        ((2, "1"), "delay must be a finite number of seconds >= 0, got str '1'"),
+        ((2, None), "delay must be a finite number of seconds >= 0, got NoneType None"),
+        ((2, 1, 0.5), "backoff must be a finite number >= 1, got float 0.5"),
+        ((2, 1, math.nan), "backoff must be a finite number >= 1, got float nan"),
+        ((2, 1, math.inf), "backoff must be a finite number >= 1, got float inf"),
+        ((2, 1, True), "backoff must be a finite number >= 1, got bool True"),
+        ((2, 1, "2"), "backoff must be a finite number >= 1, got str '2'"),
     ],
 )
 def test_bad_retry_options_are_definition_errors(args, message):
-    with pytest.raises(
-        cs.DefinitionError, match=re.escape(f"with_retry() of task 'gather': {message}")
-    ):
+    with pytest.raises(cs.DefinitionError) as error:
         gather().with_retry(*args)
+    assert str(error.value) == f"with_retry() of task 'gather': {message}"
+
+
+@pytest.mark.parametrize(("delay", "backoff"), [(0, 1), (0.5, 2), (Fraction(1, 2), 1.5)])
+def test_good_retry_options_are_kept_as_floats(delay, backoff):
+    policy = gather().with_retry(3, delay, backoff).retry
+    assert (policy.max_attempts, policy.delay, policy.backoff) == (3, delay, backoff)
+    assert type(policy.delay) is float and type(policy.backoff) is float

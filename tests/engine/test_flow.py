@@ -1,6 +1,7 @@
 """Run-time control flow: run_if, skip propagation, Router, map, wait, Params, concurrency."""
 
 import asyncio
+import math
 import re
 
 import pytest
@@ -187,6 +188,33 @@ async def test_a_routing_error_names_a_keyword_argument():
         await cs.Engine().run(target)
 
 
+@pytest.mark.parametrize(
+    ("selected", "shown"),
+    [(["a"], "['a'] of unhashable type 'list'"), ({"a": 1}, "{'a': 1} of unhashable type 'dict'")],
+)
+async def test_an_unhashable_selector_value_raises_a_routing_error_naming_everything(
+    selected, shown
+):
+    target = echo(cs.Router(value(selected), {"a": branch("A"), "b": branch("B")}))
+    with pytest.raises(cs.RoutingError) as error:
+        await cs.Engine().run(target)
+    assert str(error.value) == (
+        f"Router for argument '0' of task 'echo': selector returned {shown}, which cannot be "
+        "one of its routes ['a', 'b']"
+    )
+    assert "A" not in ran and "B" not in ran and "echo" not in ran
+
+
+async def test_an_unhashable_param_selector_raises_a_routing_error():
+    target = echo(cs.Router(cs.Param("mode"), {"fast": branch("F")}))
+    message = (
+        "Router for argument '0' of task 'echo': selector returned ['fast'] of unhashable type "
+        "'list', which cannot be one of its routes ['fast']"
+    )
+    with pytest.raises(cs.RoutingError, match=re.escape(message)):
+        await cs.Engine().run(target, params={"mode": ["fast"]})
+
+
 async def test_a_param_can_select_the_route():
     mode = cs.Param("mode", default="fast")
     target = echo(cs.Router(mode, {"fast": branch("F"), "slow": branch("S")}))
@@ -318,6 +346,37 @@ async def test_wait_for_a_lazy_number_of_seconds():
     start = loop.time()
     await cs.Engine().run(echo(cs.wait(add(1, 2))))
     assert loop.time() - start == pytest.approx(3, abs=0.01)
+
+
+async def test_wait_forever_lasts_until_the_run_is_cancelled():
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(cs.Engine().run(cs.wait(math.inf)), timeout=3600)
+    assert loop.time() - start == pytest.approx(3600, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"), [(math.nan, "float nan"), (-1, "int -1"), (True, "bool True")]
+)
+async def test_a_lazy_number_of_seconds_is_checked_when_the_wait_runs(seconds, shown):
+    target = echo(cs.wait(value(seconds)))
+    with pytest.raises(cs.DefinitionError) as error:
+        await cs.Engine().run(target)
+    assert str(error.value) == (
+        f"wait() needs a non-negative number of seconds from task 'value', got {shown}"
+    )
+    assert "echo" not in ran
+
+
+async def test_seconds_from_a_param_are_checked_when_the_wait_runs():
+    target = echo(cs.wait(cs.Param("delay")))
+    with pytest.raises(cs.DefinitionError) as error:
+        await cs.Engine().run(target, params={"delay": "5"})
+    assert str(error.value) == (
+        "wait() needs a non-negative number of seconds from Param 'delay', got str '5'"
+    )
+    assert await cs.Engine().run(target, params={"delay": 0.5}) == 0.5
 
 
 async def test_param_default_is_used():

@@ -1,6 +1,8 @@
 """@cs.task and the declarative spec: calls are recorded, never run; bad input fails early."""
 
+import math
 import re
+from fractions import Fraction
 
 import pytest
 
@@ -135,23 +137,21 @@ def test_run_if_needs_a_lazy_result():
 
 
 def test_with_retry_needs_at_least_one_attempt():
-    message = "with_retry() of task 'add': max_attempts must be an int >= 1, got 0"
+    message = "with_retry() of task 'add': max_attempts must be an int >= 1, got int 0"
     with pytest.raises(cs.DefinitionError, match=re.escape(message)):
         add(1, 2).with_retry(0)
 
 
 def test_with_retry_rejects_a_negative_delay():
     message = (
-        "with_retry() of task 'add': need delay >= 0 and backoff >= 1, got delay=-1, backoff=1.0"
+        "with_retry() of task 'add': delay must be a finite number of seconds >= 0, got int -1"
     )
     with pytest.raises(cs.DefinitionError, match=re.escape(message)):
         add(1, 2).with_retry(2, delay=-1)
 
 
 def test_with_retry_rejects_a_shrinking_backoff():
-    message = (
-        "with_retry() of task 'add': need delay >= 0 and backoff >= 1, got delay=0.0, backoff=0.5"
-    )
+    message = "with_retry() of task 'add': backoff must be a finite number >= 1, got float 0.5"
     with pytest.raises(cs.DefinitionError, match=re.escape(message)):
         add(1, 2).with_retry(2, backoff=0.5)
 
@@ -189,10 +189,27 @@ def test_map_with_an_unknown_keyword_is_a_definition_error():
         add.map(a=[1], b=[2], c=[3])
 
 
-def test_wait_rejects_negative_seconds():
-    message = "wait() needs a non-negative number of seconds, got -1"
-    with pytest.raises(cs.DefinitionError, match=re.escape(message)):
-        cs.wait(-1)
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (-1, "int -1"),
+        (-0.5, "float -0.5"),
+        (math.nan, "float nan"),
+        (-math.inf, "float -inf"),
+        (True, "bool True"),  # not one second
+        ("1", "str '1'"),
+        (None, "NoneType None"),
+    ],
+)
+def test_wait_refuses_what_is_not_a_number_of_seconds(seconds, shown):
+    with pytest.raises(cs.DefinitionError) as error:
+        cs.wait(seconds)
+    assert str(error.value) == f"wait() needs a non-negative number of seconds, got {shown}"
+
+
+@pytest.mark.parametrize("seconds", [0, 0.0, 2, 0.25, math.inf, Fraction(1, 3)])
+def test_wait_accepts_zero_positive_numbers_and_infinity(seconds):
+    assert cs.wait(seconds).args == (seconds,)
 
 
 def test_wait_accepts_a_lazy_result_or_param():
@@ -205,6 +222,13 @@ def test_router_with_no_routes_is_a_definition_error():
     message = "Router needs a non-empty mapping of routes {key: LazyResult}, got {}"
     with pytest.raises(cs.DefinitionError, match=re.escape(message)):
         cs.Router(add(1, 2), {})
+
+
+def test_router_with_an_unhashable_literal_selector_is_a_routing_error():
+    message = "Router selector ['a'] of unhashable type 'list' cannot be one of its routes ['a']"
+    with pytest.raises(cs.RoutingError) as error:
+        cs.Router(["a"], {"a": add(1, 2)})
+    assert str(error.value) == message
 
 
 def test_router_with_a_literal_selector_not_in_its_routes_is_a_routing_error():
