@@ -254,13 +254,25 @@ def gate(
 
 
 def _words(text: str | None) -> list[str] | None:
-    return text.replace(",", " ").split() or None if text else None
+    """The modes of a comma/space separated --modes; None when it was not given.
+
+    Given but naming nothing (`--modes ","`) is refused: it must not mean "all modes".
+    """
+    if text is None:
+        return None
+    words = text.replace(",", " ").split()
+    if not words:
+        raise BenchError(f"--modes names no mode; choose from {', '.join(MODES)}")
+    return words
 
 
 def _numbers(text: str | None, option: str) -> list[int] | None:
-    words = _words(text)
-    if words is None:
+    """The whole numbers of a comma/space separated option; None when it was not given."""
+    if text is None:
         return None
+    words = text.replace(",", " ").split()
+    if not words:
+        raise BenchError(f"{option} names no number; give whole numbers, e.g. {option} 400,900")
     try:
         return [int(word) for word in words]
     except ValueError:

@@ -26,6 +26,7 @@ from bench.probes.frame import FrameProbe
 from bench.probes.loop_lag import LoopLagProbe
 from bench.probes.memory import MemoryProbe
 from bench.probes.objects import ObjectsProbe
+from bench.probes.per_unit import PerUnitProbe
 from bench.schema import build_document
 from bench.workload import ConvergenceMonitor, FireflyConfig, Mode, Swarm, Tally, get_mode
 
@@ -116,6 +117,7 @@ class _FireflyRun:
         self.stop_requested = asyncio.Event()
         self.error_samples: list[str] = []
         self.timings: dict[str, float] = {}
+        self.agents_set_up = 0
 
     async def run(self) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
@@ -135,6 +137,9 @@ class _FireflyRun:
         await swarm.connector.connect()
         mode = get_mode(self.spec.mode)(swarm)
         lives = await self._set_up(loop, swarm, mode)
+        self.agents_set_up = len(lives)
+        for per_agent in self.per_agent_probes:  # fewer than asked when set-up was stopped
+            per_agent.units = len(lives)
         probes.checkpoint("after_setup")
         monitor = ConvergenceMonitor(self.config.agents, self.config.period, on_flash=frame.mark)
         self.monitor = monitor
@@ -150,11 +155,11 @@ class _FireflyRun:
 
     def _probes(self) -> list[Probe]:
         agents = self.config.agents
-        probes: list[Probe] = [
-            CpuProbe(),
+        self.per_agent_probes: list[PerUnitProbe] = [
             MemoryProbe(agents, trace_python=self.spec.trace_python),
             ObjectsProbe(agents, track=TRACKED_TYPES),
         ]
+        probes: list[Probe] = [CpuProbe(), *self.per_agent_probes]
         if self.spec.clock == "real":  # lag and frame timings mean nothing on a virtual clock
             probes += [self.lag, self.frame]
         return probes
@@ -254,7 +259,7 @@ class _FireflyRun:
         run_s = self.timings.get("run_s")
         cpu_s = cpu.get("cpu_s")
         return {
-            "agents": self.config.agents,
+            "agents": self.agents_set_up,  # config.agents is what was asked for
             "generations": mode.generations(),
             "steps": tally.steps,
             "flashes": tally.flashes,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from bench.gate.sides import (
 )
 from bench.gate.slowdown import inject_slowdown
 from bench.result_file import check_writable, write_json_atomic, write_text_atomic
-from bench.suite.pyperf_suite import suite_values
+from bench.suite.pyperf_suite import load_suite_file, suite_values
 
 _ROOT = Path(__file__).resolve().parents[2]
 """This checkout: its bench/ is the head's harness unless --head names a commit."""
@@ -68,13 +69,16 @@ def gate_command(options: GateOptions) -> int:
     if options.validate_runs < 1:
         raise BenchError(f"--validate-runs must be at least 1, got {options.validate_runs}")
     name = "gate-validate" if options.validate else "gate"
-    check_writable(options.results_dir / f"{name}.json")
+    check_writable(options.results_dir / f"{name}.json", "--results-dir")
     console = Console(stderr=True, quiet=options.quiet)
+    stored = None
+    if options.baseline is not None:  # the user's file: bad input, refused before any run
+        stored, settings = _stored(options.baseline, settings, console)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     runs_dir = (options.results_dir / "runs" / f"{name}-{stamp}").resolve()
     if options.validate:
         return _validate(options, settings, runs_dir, console)
-    report = _gate(options, settings, runs_dir, console)
+    report = _gate(options, settings, stored, runs_dir, console)
     write_json_atomic(options.results_dir / "gate.json", gate_report.as_json(report))
     write_text_atomic(options.results_dir / "gate.md", gate_report.as_markdown(report))
     out = Console(quiet=options.quiet)
@@ -89,17 +93,22 @@ def gate_command(options: GateOptions) -> int:
 
 
 def _gate(
-    options: GateOptions, settings: GateSettings, runs_dir: Path, console: Console
+    options: GateOptions,
+    settings: GateSettings,
+    stored: Series | None,
+    runs_dir: Path,
+    console: Console,
 ) -> GateReport:
     """The sides (worktrees live until the comparison is done), then the comparison."""
     with contextlib.ExitStack() as stack:
-        report = _compare(options, settings, runs_dir, console, stack)
+        report = _compare(options, settings, stored, runs_dir, console, stack)
     return report
 
 
 def _compare(
     options: GateOptions,
     settings: GateSettings,
+    stored: Series | None,
     runs_dir: Path,
     console: Console,
     stack: contextlib.ExitStack,
@@ -112,8 +121,7 @@ def _compare(
             inject_slowdown(copy, options.inject_slowdown)
             label = f"{head.label} + {options.inject_slowdown:.0%} injected slowdown"
             head = Side(label, head.commit, copy)
-        if options.baseline is not None:
-            stored, settings = _stored(options.baseline, settings, console)
+        if stored is not None:
             label = str(options.baseline)
             return compare_with_baseline(stored, label, head, settings, runs_dir, console)
         base = _base(options, stack)
@@ -149,33 +157,52 @@ def _base(options: GateOptions, stack: contextlib.ExitStack) -> Side:
 
 
 def _stored(path: Path, settings: GateSettings, console: Console) -> tuple[Series, GateSettings]:
-    """The stored suite's values at the gate's size, and the settings at the suite's run length."""
+    """The stored suite's values at the gate's size, and the settings at the suite's run length.
+
+    The file is the user's argument: anything wrong with it is a BenchError naming
+    --baseline, raised before any run (exit 2, no report).
+    """
     try:
-        suite = pyperf.BenchmarkSuite.load(str(path))
-    except (OSError, ValueError, KeyError) as error:
-        raise BenchError(f"cannot read the stored suite {path}: {error}") from None
+        suite = load_suite_file(path)
+    except BenchError as error:
+        raise BenchError(f"--baseline: {error}") from None
     values = suite_values(suite)
     cpu = values.get(TIMING_METRICS[0], {})
     sizes = sorted({agents for _, agents in cpu})
     missing = [mode for mode in settings.modes if (mode, settings.agents) not in cpu]
     if missing:
         raise BenchError(
-            f"{path} has no {settings.agents}-agent runs of {', '.join(missing)} (it has agents "
-            f"{', '.join(map(str, sizes)) or 'none'}); pass --agents N with one of them"
+            f"--baseline {path} has no {settings.agents}-agent runs of {', '.join(missing)} (it "
+            f"has agents {', '.join(map(str, sizes)) or 'none'}); pass --agents N with one of them"
         )
-    durations = {
-        run.get_metadata().get("workload_duration_s")
-        for benchmark in suite.get_benchmarks()
-        for run in benchmark.get_runs()
-    } - {None}
-    if len(durations) == 1:
-        settings = dataclasses.replace(settings, duration=float(durations.pop()))
+    duration = _stored_duration(suite, path)
+    if duration is not None:
+        settings = dataclasses.replace(settings, duration=duration)
         console.print(f"runs last {settings.duration:g} s, as in the stored suite")
     stored: Series = {
         mode: {p: list(values.get(p, {}).get((mode, settings.agents), [])) for p in TIMING_METRICS}
         for mode in settings.modes
     }
     return stored, settings
+
+
+def _stored_duration(suite: pyperf.BenchmarkSuite, path: Path) -> float | None:
+    """The one run length of the stored suite, None when its runs disagree or do not say."""
+    durations = {
+        run.get_metadata().get("workload_duration_s")
+        for benchmark in suite.get_benchmarks()
+        for run in benchmark.get_runs()
+    } - {None}
+    if len(durations) != 1:
+        return None
+    duration = durations.pop()
+    number = isinstance(duration, int | float) and not isinstance(duration, bool)
+    if not number or not 0 < duration < math.inf:
+        raise BenchError(
+            f"--baseline {path}: its runs' workload_duration_s must be a number of seconds > 0, "
+            f"got {duration!r}"
+        )
+    return float(duration)
 
 
 def _validate(

@@ -31,7 +31,7 @@ from bench.profiling.memory import (
     run_memray,
     trace_command,
 )
-from bench.profiling.pyspy import Sampling, check_ptrace, find_py_spy
+from bench.profiling.pyspy import MAX_RATE, Sampling, check_ptrace, find_py_spy
 from bench.profiling.render import (
     changes_table,
     functions_table,
@@ -84,7 +84,7 @@ def profile_command(options: ProfileOptions) -> int:
     """Check everything, then profile; 0 when done, 130 when Ctrl-C cut a run short."""
     specs = check_options(options)
     py_spy = None if options.memory else find_py_spy()
-    check_writable(options.out_dir / "profile.json")
+    check_writable(options.out_dir / "profile.json", "--out-dir")
     if py_spy is not None:
         check_ptrace()
     commit = collect_meta(loop=specs[0].loop, clock="real")["commit"]
@@ -102,15 +102,22 @@ def check_options(options: ProfileOptions) -> list[RunSpec]:
     modes = list(options.compare or (options.run.mode,))
     if len(set(modes)) != len(modes):
         raise BenchError(f"--compare needs two different modes, got {modes[0]!r} twice")
-    if options.sampling.rate < 1:
-        raise BenchError(
-            f"--rate must be at least 1 sample per second, got {options.sampling.rate}"
-        )
+    _check_rate(options.sampling.rate)
     if options.top < 1:
         raise BenchError(f"--top must be at least 1, got {options.top}")
     if options.memory:
         check_memray()
     return [build_spec(replace(options.run, mode=mode, clock="real")) for mode in modes]
+
+
+def _check_rate(rate: int) -> None:
+    if rate < 1:
+        raise BenchError(f"--rate must be at least 1 sample per second, got {rate}")
+    if rate > MAX_RATE:
+        raise BenchError(
+            f"--rate must be at most {MAX_RATE} samples per second, got {rate}: py-spy pauses "
+            "the run for every sample and cannot keep up beyond that"
+        )
 
 
 def _cpu(job: _Job, py_spy: Path) -> int:

@@ -36,7 +36,7 @@ def report_command(options: ReportOptions) -> int:
     paths = options.suites or [DEFAULT_SUITE]
     if len(paths) > 2:
         raise BenchError(f"give one suite, or two to compare (OLD NEW); got {len(paths)}")
-    check_writable(options.out_dir / "report.html")
+    check_writable(options.out_dir / "report.html", "--out-dir")
     report = build_report([load_suite(path) for path in paths])
     write_report(report, options.out_dir)
     console = Console(stderr=True, quiet=options.quiet)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,10 +15,11 @@ from rich.table import Table
 
 from bench.errors import BenchError
 from bench.loops import check_loop
-from bench.result_file import check_writable, write_json_atomic
+from bench.probes.loop_lag import HIGHEST_SECONDS, MAX_INTERVAL_SECONDS
+from bench.result_file import check_writable, write_json_or_keep
 from bench.runner import RunSpec, execute
 from bench.summary import summary_rows
-from bench.workload import get_mode, make_config
+from bench.workload import check_memory, get_mode, make_config
 
 RUNS_DIR = Path("results/runs")
 
@@ -44,8 +47,7 @@ def build_spec(options: RunOptions) -> RunSpec:
     """Check every option (BenchError on the first bad one) and build the run's spec."""
     get_mode(options.mode)
     check_loop(options.loop, options.clock)
-    if not options.lag_interval > 0:
-        raise BenchError(f"--lag-interval must be > 0 seconds, got {options.lag_interval}")
+    check_lag_interval(options.lag_interval)
     config = make_config(
         agents=options.agents,
         grid_side=options.grid_side,
@@ -54,6 +56,7 @@ def build_spec(options: RunOptions) -> RunSpec:
         duration=options.duration,
         seed=options.seed,
     )
+    check_memory(options.mode, config.agents)
     return RunSpec(
         options.mode,
         config,
@@ -64,6 +67,16 @@ def build_spec(options: RunOptions) -> RunSpec:
     )
 
 
+def check_lag_interval(interval: float) -> None:
+    """Refuse an interval the loop-lag probe cannot record: its histograms hold two of them."""
+    if not (math.isfinite(interval) and 0 < interval <= MAX_INTERVAL_SECONDS):
+        raise BenchError(
+            f"--lag-interval must be in (0, {MAX_INTERVAL_SECONDS:g}] seconds (the loop-lag "
+            f"probe records lags up to {HIGHEST_SECONDS:g} s, which must hold two intervals), "
+            f"got {interval}"
+        )
+
+
 def default_out(spec: RunSpec) -> Path:
     """results/runs/<UTC time>-<mode>-<agents>.json"""
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -71,7 +84,11 @@ def default_out(spec: RunSpec) -> Path:
 
 
 def run_command(options: RunOptions, argv: list[str] | None = None) -> int:
-    """Validate, run with a progress bar, print the summary, write the result; 0 or 130."""
+    """Validate, run with a progress bar, write the result, print the summary; 0 or 130.
+
+    1 when the result file could not be written: the run happened and its result was kept
+    elsewhere (see `write_json_or_keep`), but not where the user asked.
+    """
     spec = build_spec(options)
     out = options.out or default_out(spec)
     check_writable(out)
@@ -79,8 +96,11 @@ def run_command(options: RunOptions, argv: list[str] | None = None) -> int:
     reporter = _ProgressReporter(console, spec) if console.is_terminal else _LineReporter(console)
     with reporter:
         document = execute(spec, reporter, argv)
-    write_json_atomic(out, document)
+    failure = write_json_or_keep(out, document)
     Console(quiet=options.quiet).print(summary_table(document))
+    if failure is not None:
+        print(f"error: {failure}", file=sys.stderr)
+        return 1
     state = "INTERRUPTED, partial result" if document["interrupted"] else "result"
     console.print(f"{state} written to {out}")
     return 130 if document["interrupted"] else 0
@@ -89,8 +109,10 @@ def run_command(options: RunOptions, argv: list[str] | None = None) -> int:
 def summary_table(document: dict[str, Any]) -> Table:
     """The headline metrics of one run as a rich table."""
     config, meta = document["config"], document["meta"]
+    agents, asked = document["metrics"]["work"]["agents"], config["agents"]
+    set_up = f"{agents:,}" if agents == asked else f"{agents:,} of {asked:,}"  # set-up stopped
     table = Table(
-        title=f"{config['mode']} · {config['agents']:,} agents",
+        title=f"{config['mode']} · {set_up} agents",
         caption=f"{config['duration']:g} s · {meta['clock']} clock · {meta['loop']} loop",
     )
     table.add_column("metric")

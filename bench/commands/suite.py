@@ -3,18 +3,25 @@
 Each run is a fresh worker process; results become a pyperf suite (`results/latest.json`
 plus a copy named with the time and commit), a Markdown table (`results/latest.md`) and
 the raw run documents (`results/runs/suite-<time>-<commit>/`). `latest.*` are replaced
-only when the whole suite has finished.
+only when the whole suite has finished: Ctrl-C or SIGTERM (a CI timeout) stop the running
+worker and keep the runs so far in the copies named with the time and commit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import signal
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -22,12 +29,13 @@ from bench.environment import collect_meta
 from bench.errors import BenchError
 from bench.result_file import check_writable, write_text_atomic
 from bench.suite.machine import noise_warnings, read_machine_state
-from bench.suite.matrix import Matrix, interleaved, make_matrix
+from bench.suite.matrix import Matrix, interleaved, make_matrix, repeated_notes
 from bench.suite.pyperf_suite import build_suite, dump_atomic
 from bench.suite.table import MetricTable, format_row, metric_tables, render_markdown
 from bench.suite.worker import WorkerConfig, WorkerFailed, run_worker
 
 _STARTUP_ESTIMATE_S = 2.0  # interpreter start, setup and checkpoints around each run
+_EXIT_STOPPED = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + signal, as shells report
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +55,20 @@ class SuiteOptions:
 class _Outcome:
     documents: list[dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
-    interrupted: bool = False
+    stopped_by: signal.Signals | None = None
+
+    @property
+    def interrupted(self) -> bool:
+        return self.stopped_by is not None
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the suite is: it then stops exactly as on Ctrl-C."""
 
 
 def suite_command(options: SuiteOptions) -> int:
-    """Run the suite; 0 = all runs done, 1 = some runs failed, 130 = interrupted."""
+    """Run the suite; 0 = all runs done, 1 = some runs failed or a file could not be written,
+    130 = interrupted (Ctrl-C), 143 = terminated (SIGTERM, what CI timeouts send)."""
     matrix = make_matrix(
         options.profile,
         modes=options.modes,
@@ -60,23 +77,90 @@ def suite_command(options: SuiteOptions) -> int:
         repeat=options.repeat,
     )
     out_dir = options.results_dir
-    check_writable(out_dir / "latest.json")
+    check_writable(out_dir / "latest.json", "--results-dir")
     console = Console(stderr=True, quiet=options.quiet)
+    for note in repeated_notes(options.modes, options.agents):
+        console.print(f"note: {escape(note)}")
     meta = collect_meta(loop="asyncio", clock="real")
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     name = f"{stamp}-{(meta['commit'] or 'nocommit')[:10]}"
-    suite_meta = _suite_meta(matrix, console)
-    suite_meta["runs_dir"] = f"runs/suite-{name}"  # relative to the suite's JSON; for the report
+    outcome, suite_meta = _measure(matrix, out_dir, name, console)
+    return _finish(outcome, matrix, suite_meta, out_dir, name, console)
+
+
+@contextlib.contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """While active, SIGTERM raises _Terminated as SIGINT raises KeyboardInterrupt.
+
+    Without it SIGTERM ends the suite on the spot: no summary, and the worker runs on.
+    """
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # already stopping: a second one changes nothing
+    raise _Terminated
+
+
+def _measure(
+    matrix: Matrix, out_dir: Path, name: str, console: Console
+) -> tuple[_Outcome, dict[str, Any]]:
+    """Sample the machine, then run every configuration; a stop keeps the runs so far."""
+    outcome = _Outcome()
+    suite_meta: dict[str, Any] = {"runs_dir": f"runs/suite-{name}"}  # relative to the JSON
     started = time.monotonic()
-    outcome = _run_all(matrix, out_dir / suite_meta["runs_dir"], console)
+    try:
+        with _sigterm_stops():
+            suite_meta |= _suite_meta(matrix, console)
+            started = time.monotonic()
+            _run_all(matrix, out_dir / suite_meta["runs_dir"], console, outcome)
+    except KeyboardInterrupt as stop:
+        outcome.stopped_by = signal.SIGTERM if isinstance(stop, _Terminated) else signal.SIGINT
     suite_meta["suite_elapsed_s"] = round(time.monotonic() - started, 1)
     suite_meta["suite_complete"] = not outcome.interrupted
-    _write(outcome, matrix, suite_meta, out_dir, name, console)
+    return outcome, suite_meta
+
+
+def _finish(
+    outcome: _Outcome,
+    matrix: Matrix,
+    suite_meta: dict[str, Any],
+    out_dir: Path,
+    name: str,
+    console: Console,
+) -> int:
+    """Write the files, then say what failed or stopped the suite (even with --quiet)."""
+    alerts = Console(stderr=True, soft_wrap=True)  # one line each, however long
+    problem = _write(outcome, matrix, suite_meta, out_dir, name, console)
     for failure in outcome.failures:
-        console.print(f"[red]failed:[/red] {failure}")
-    if outcome.interrupted:
-        return 130
-    return 1 if outcome.failures else 0
+        alerts.print(f"[red]failed:[/red] {escape(failure)}")
+    if problem is not None:
+        runs = out_dir / suite_meta["runs_dir"]
+        alerts.print(f"[red]error:[/red] {escape(problem)}; the run documents are kept in {runs}")
+    if outcome.stopped_by is not None:
+        total = len(matrix.configs) * matrix.repeat
+        line = _stop_line(outcome.stopped_by, outcome, total, out_dir / name, problem is None)
+        alerts.print(escape(line))
+        return _EXIT_STOPPED[outcome.stopped_by]
+    if not outcome.documents:
+        alerts.print("[red]no run finished: nothing written[/red]")
+    return 1 if outcome.failures or problem is not None else 0
+
+
+def _stop_line(
+    stopped_by: signal.Signals, outcome: _Outcome, total: int, stem: Path, written: bool
+) -> str:
+    stopped = f"stopped by {stopped_by.name}"
+    kept = f"{stem.with_name('latest')}.* left as they were"
+    if not outcome.documents:
+        return f"{stopped} with no run finished: nothing written; {kept}"
+    done = len(outcome.documents) + len(outcome.failures)
+    where = f": the runs so far are in {stem}.json and .md" if written else ""
+    return f"{stopped} after {done} of {total} runs{where}; {kept}"
 
 
 def _suite_meta(matrix: Matrix, console: Console) -> dict[str, Any]:
@@ -94,33 +178,31 @@ def _suite_meta(matrix: Matrix, console: Console) -> dict[str, Any]:
     }
 
 
-def _run_all(matrix: Matrix, runs_dir: Path, console: Console) -> _Outcome:
+def _run_all(matrix: Matrix, runs_dir: Path, console: Console, outcome: _Outcome) -> None:
     order = interleaved(matrix)
-    outcome = _Outcome()
     weight = matrix.duration + _STARTUP_ESTIMATE_S
     with _progress(console) as progress:
         bar = progress.add_task("suite", total=len(order) * weight, info="")
-        try:
-            for config, repeat in order:
-                progress.update(bar, info=f"{config.label} #{repeat + 1}")
-                _run_one(config, runs_dir / f"{config.label}-r{repeat + 1}.json", outcome)
-                progress.advance(bar, weight)
-                if not console.is_terminal:
-                    console.print(f"done {config.label} #{repeat + 1}")
-        except KeyboardInterrupt:
-            outcome.interrupted = True
-    return outcome
+        for config, repeat in order:
+            run = f"{config.label} #{repeat + 1}"
+            progress.update(bar, info=run)
+            done = _run_one(config, runs_dir / f"{config.label}-r{repeat + 1}.json", outcome)
+            progress.advance(bar, weight)
+            if not console.is_terminal:
+                console.print(f"{'done' if done else 'failed'} {run}")
 
 
-def _run_one(config: WorkerConfig, out: Path, outcome: _Outcome) -> None:
+def _run_one(config: WorkerConfig, out: Path, outcome: _Outcome) -> bool:
+    """Run one worker; True if its document was recorded, False if it failed."""
     try:
         document = run_worker(config, out.resolve(), timeout=config.duration * 4 + 300)
     except (WorkerFailed, BenchError) as error:
         outcome.failures.append(str(error))
-        return
+        return False
     if document.get("interrupted"):
         raise KeyboardInterrupt  # the worker was stopped by the user's Ctrl-C too
     outcome.documents.append(document)
+    return True
 
 
 def _progress(console: Console) -> Progress:
@@ -142,21 +224,35 @@ def _write(
     out_dir: Path,
     name: str,
     console: Console,
-) -> None:
+) -> str | None:
+    """Print the tables and write the suite's files; None, or why a file was not written."""
     suite = build_suite(outcome.documents, suite_meta)
     if suite is None:
-        console.print("[red]no run finished: nothing written[/red]")
-        return
-    dump_atomic(suite, out_dir / f"{name}.json")
+        return None
     tables = metric_tables(outcome.documents, matrix.modes, matrix.agents)
     markdown = _markdown(matrix, suite_meta, outcome, tables)
-    write_text_atomic(out_dir / f"{name}.md", markdown)
-    if not outcome.interrupted:
-        dump_atomic(suite, out_dir / "latest.json")
-        write_text_atomic(out_dir / "latest.md", markdown)
     Console(quiet=console.quiet).print(*(_rich_table(t) for t in tables))
-    where = out_dir / ("latest.json" if not outcome.interrupted else f"{name}.json")
-    console.print(f"pyperf suite written to {where} (and {out_dir / name}.json)")
+    writers: list[tuple[Path, Callable[[Path], None]]] = []
+    for stem in [name] if outcome.interrupted else [name, "latest"]:
+        writers.append((out_dir / f"{stem}.json", partial(dump_atomic, suite)))
+        writers.append((out_dir / f"{stem}.md", partial(write_text_atomic, text=markdown)))
+    problem = _save(writers)
+    if problem is None and not outcome.interrupted:
+        latest, copy = out_dir / "latest.json", out_dir / f"{name}.json"
+        console.print(f"pyperf suite written to {latest} (and {copy})")
+    return problem
+
+
+def _save(writers: list[tuple[Path, Callable[[Path], None]]]) -> str | None:
+    """Write each file in turn; at the first failure, stop and say which file and why."""
+    for path, write in writers:
+        try:
+            write(path)
+        except OSError as error:  # a full disk, a folder gone: the runs are kept regardless
+            return f"cannot write {path}: {error.strerror or error}"
+        except BenchError as error:  # e.g. latest.md turned into a pipe meanwhile
+            return str(error)
+    return None
 
 
 def _markdown(

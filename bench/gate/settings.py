@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import tomllib
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,11 @@ class GateSettings:
 
 
 def load_settings(pyproject: Path, overrides: dict[str, Any] | None = None) -> GateSettings:
-    """Settings from `pyproject` ([tool.bench.gate], optional), non-None `overrides` on top."""
+    """Settings from `pyproject` ([tool.bench.gate], optional), non-None `overrides` on top.
+
+    `overrides` come from the command line: a bad one is named as its option (--pairs), a
+    bad value from the file by the file and key.
+    """
     table: dict[str, Any] = {}
     if pyproject.is_file():
         try:
@@ -73,73 +78,99 @@ def load_settings(pyproject: Path, overrides: dict[str, Any] | None = None) -> G
         except (OSError, tomllib.TOMLDecodeError) as error:
             raise BenchError(f"cannot read {pyproject}: {error}") from None
         table = dict(document.get("tool", {}).get("bench", {}).get("gate", {}))
-    table |= {key: value for key, value in (overrides or {}).items() if value is not None}
-    return settings_from(table, where=f"{pyproject} [tool.bench.gate]")
+    given = {key: value for key, value in (overrides or {}).items() if value is not None}
+    return settings_from(table | given, where=f"{pyproject} [tool.bench.gate]", options=given)
 
 
-def settings_from(table: dict[str, Any], where: str = "[tool.bench.gate]") -> GateSettings:
-    """Check a settings table and build GateSettings from it (missing keys keep defaults)."""
+Namer = Callable[[str], str]
+"""How a message names a setting: `--pairs` (command line) or `<file> [table]: pairs`."""
+
+
+def settings_from(
+    table: dict[str, Any], where: str = "[tool.bench.gate]", options: Collection[str] = ()
+) -> GateSettings:
+    """Check a settings table and build GateSettings from it (missing keys keep defaults).
+
+    Keys in `options` were given on the command line: messages name them as options.
+    """
     known = {f.name for f in dataclasses.fields(GateSettings)}
     unknown = sorted(set(table) - known)
     if unknown:
         raise BenchError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {sorted(known)}")
+    name = _namer(where, frozenset(options))
     values = dict(table)
     if "modes" in values:
-        values["modes"] = _modes(values["modes"], where)
+        values["modes"] = _modes(values["modes"], name("modes"))
     for key in ("agents", "pairs", "virtual_agents"):
         if key in values:
-            values[key] = _integer(values[key], key, where)
+            values[key] = _integer(values[key], name(key))
     for key in ("duration", "threshold", "confidence", "virtual_duration", "tolerance", "min_ms"):
         if key in values:
-            values[key] = _number(values[key], key, where)
+            values[key] = _number(values[key], name(key))
     if "shared_vs_raw" in values:
-        values["shared_vs_raw"] = _number(values["shared_vs_raw"], "shared_vs_raw", where)
+        values["shared_vs_raw"] = _number(values["shared_vs_raw"], name("shared_vs_raw"))
     if "thresholds" in values:
         values["thresholds"] = TAIL_THRESHOLDS | _thresholds(values["thresholds"], where)
     settings = GateSettings(**values)
-    _check(settings, where)
+    _check(settings, name)
     return settings
 
 
-def _check(settings: GateSettings, where: str) -> None:
+def _namer(where: str, options: frozenset[str]) -> Namer:
+    return lambda key: f"--{key.replace('_', '-')}" if key in options else f"{where}: {key}"
+
+
+def _check(settings: GateSettings, name: Namer) -> None:
     if settings.pairs < MIN_PAIRS:
-        raise BenchError(f"{where}: pairs must be at least {MIN_PAIRS}, got {settings.pairs}")
+        raise BenchError(f"{name('pairs')} must be at least {MIN_PAIRS}, got {settings.pairs}")
     if not 0 < settings.confidence < 1:
-        raise BenchError(f"{where}: confidence must be between 0 and 1, got {settings.confidence}")
+        raise BenchError(f"{name('confidence')} must be between 0 and 1, got {settings.confidence}")
     for key in ("threshold", "tolerance"):
         value = getattr(settings, key)
         if not 0 <= value < 1:
-            raise BenchError(f"{where}: {key} must be a fraction in [0, 1), got {value}")
+            raise BenchError(f"{name(key)} must be a fraction in [0, 1), got {value}")
     if settings.min_ms < 0:
-        raise BenchError(f"{where}: min_ms must be at least 0, got {settings.min_ms}")
+        raise BenchError(f"{name('min_ms')} must be at least 0, got {settings.min_ms}")
     if settings.shared_vs_raw < 1:
-        raise BenchError(f"{where}: shared_vs_raw must be at least 1, got {settings.shared_vs_raw}")
-    try:  # the same checks and messages as `bench run`
-        make_config(agents=settings.agents, duration=settings.duration)
-        make_config(agents=settings.virtual_agents, duration=settings.virtual_duration)
+        raise BenchError(
+            f"{name('shared_vs_raw')} must be at least 1, got {settings.shared_vs_raw}"
+        )
+    for key in ("agents", "virtual_agents"):
+        _workload(name(key), agents=getattr(settings, key))
+    for key in ("duration", "virtual_duration"):
+        _workload(name(key), duration=getattr(settings, key))
+
+
+def _workload(label: str, **value: Any) -> None:
+    """`bench run`'s check of one value (the same rule), its message naming `label`.
+
+    Its messages begin with `bench run`'s option (`--agents must be ...`), which is replaced.
+    """
+    try:
+        make_config(offer_grid_side=False, **value)  # the gate has no --grid-side
     except BenchError as error:
-        raise BenchError(f"{where}: {error}") from None
+        raise BenchError(f"{label} {str(error).split(' ', 1)[1]}") from None
 
 
-def _modes(value: Any, where: str) -> tuple[str, ...]:
+def _modes(value: Any, label: str) -> tuple[str, ...]:
     names = value.replace(",", " ").split() if isinstance(value, str) else value
     if not isinstance(names, list | tuple) or not names:
-        raise BenchError(f"{where}: modes must be a non-empty list of {', '.join(MODES)}")
-    for name in names:
-        if not isinstance(name, str) or name not in MODES:
-            raise BenchError(f"{where}: unknown mode {name!r}; choose from {', '.join(MODES)}")
+        raise BenchError(f"{label} must be a non-empty list of {', '.join(MODES)}")
+    for mode in names:
+        if not isinstance(mode, str) or mode not in MODES:
+            raise BenchError(f"{label}: unknown mode {mode!r}; choose from {', '.join(MODES)}")
     return tuple(dict.fromkeys(names))
 
 
-def _integer(value: Any, key: str, where: str) -> int:
+def _integer(value: Any, label: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BenchError(f"{where}: {key} must be an integer, got {value!r}")
+        raise BenchError(f"{label} must be an integer, got {value!r}")
     return value
 
 
-def _number(value: Any, key: str, where: str) -> float:
+def _number(value: Any, label: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise BenchError(f"{where}: {key} must be a finite number, got {value!r}")
+        raise BenchError(f"{label} must be a finite number, got {value!r}")
     return float(value)
 
 
@@ -153,7 +184,7 @@ def _thresholds(value: Any, where: str) -> dict[str, float]:
                 f"{where}: thresholds.{path}: not a timing metric; use one of "
                 f"{', '.join(TIMING_METRICS)}"
             )
-        number = _number(fraction, f"thresholds.{path}", where)
+        number = _number(fraction, f"{where}: thresholds.{path}")
         if not 0 <= number < 1:
             raise BenchError(f"{where}: thresholds.{path} must be a fraction in [0, 1)")
         result[path] = number

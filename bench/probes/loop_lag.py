@@ -18,6 +18,12 @@ _LOWEST_US = 1
 _SIGNIFICANT_FIGURES = 3
 _PERCENTILES = {"p50_ms": 50.0, "p90_ms": 90.0, "p99_ms": 99.0, "p999_ms": 99.9}
 
+HIGHEST_SECONDS = 60.0
+"""The longest lag the histograms record by default; a longer stall is counted as this."""
+
+MAX_INTERVAL_SECONDS = HIGHEST_SECONDS / 2
+"""The longest interval the default histograms allow: they must hold two intervals."""
+
 
 class LoopLagProbe(Probe):
     """Samples how late the loop wakes a sleeper; timing only means something on the real clock."""
@@ -25,7 +31,7 @@ class LoopLagProbe(Probe):
     name = "loop_lag"
     timing = True
 
-    def __init__(self, interval: float = 0.010, highest_seconds: float = 60.0) -> None:
+    def __init__(self, interval: float = 0.010, highest_seconds: float = HIGHEST_SECONDS) -> None:
         if not interval > 0:
             raise ValueError(f"interval must be > 0 seconds, got {interval!r}")
         if not highest_seconds >= 2 * interval:

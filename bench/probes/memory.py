@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import psutil
 
-from bench.probes.base import Probe, ProbeResult, cancel_and_wait
+from bench.probes.base import ProbeResult, cancel_and_wait
+from bench.probes.per_unit import PerUnitProbe
 
 _LABELS = ("baseline", "after_setup", "end")
 _MIN_SLOPE_POINTS = 3
@@ -47,7 +48,7 @@ class _Reading:
     python: tuple[int, int] | None
 
 
-class MemoryProbe(Probe):
+class MemoryProbe(PerUnitProbe):
     """RSS/USS per checkpoint and per unit, RSS every `sample_interval` loop seconds, leak slope."""
 
     name = "memory"
@@ -60,11 +61,9 @@ class MemoryProbe(Probe):
         sample_interval: float = 1.0,
         trace_python: bool = False,
     ) -> None:
-        if units < 1:
-            raise ValueError(f"units must be at least 1, got {units}")
         if sample_interval <= 0:
             raise ValueError(f"sample_interval must be positive, got {sample_interval}")
-        self._units = units
+        self.units = units
         self._unit_name = unit_name
         self._interval = sample_interval
         self._trace_python = trace_python
@@ -98,8 +97,8 @@ class MemoryProbe(Probe):
     def result(self) -> ProbeResult:
         """Checkpoint, per-unit, peak and slope metrics; missing checkpoints give None."""
         metrics = self._checkpoint_metrics("rss") | self._checkpoint_metrics("uss")
-        metrics[f"rss_per_{self._unit_name}_bytes"] = self._per_unit("rss")
-        metrics[f"uss_per_{self._unit_name}_bytes"] = self._per_unit("uss")
+        metrics[f"rss_per_{self._unit_name}_bytes"] = self._kind_per_unit("rss")
+        metrics[f"uss_per_{self._unit_name}_bytes"] = self._kind_per_unit("uss")
         rss_readings = [r.rss for r in self._readings.values()] + self._rss
         metrics["rss_peak_bytes"] = max(rss_readings, default=None)
         metrics["leak_slope_bytes_per_s"] = leak_slope(self._t, self._rss)
@@ -148,9 +147,8 @@ class MemoryProbe(Probe):
     def _checkpoint_metrics(self, kind: str) -> dict[str, Any]:
         return {f"{kind}_{label}_bytes": self._value(label, kind) for label in _LABELS}
 
-    def _per_unit(self, kind: str) -> float | None:
-        before, after = self._value("baseline", kind), self._value("after_setup", kind)
-        return None if before is None or after is None else (after - before) / self._units
+    def _kind_per_unit(self, kind: str) -> float | None:
+        return self._per_unit(self._value("baseline", kind), self._value("after_setup", kind))
 
     def _python_current(self, label: str) -> int | None:
         reading = self._readings.get(label)
@@ -167,5 +165,4 @@ class MemoryProbe(Probe):
 
     def _python_per_unit(self) -> float | None:
         """Python bytes allocated during setup and still alive after it, per unit."""
-        before, after = self._python_current("baseline"), self._python_current("after_setup")
-        return None if before is None or after is None else (after - before) / self._units
+        return self._per_unit(self._python_current("baseline"), self._python_current("after_setup"))

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bench.probes.base import Probe, ProbeResult
+from bench.probes.base import ProbeResult
+from bench.probes.per_unit import PerUnitProbe
 
 _GENERATIONS = 3
 
@@ -61,7 +62,7 @@ def _census(track: Sequence[str], top: int) -> _Census:
     return _Census(total, dict(by_name.most_common(top)), tracked, collections)
 
 
-class ObjectsProbe(Probe):
+class ObjectsProbe(PerUnitProbe):
     """gc-tracked objects per checkpoint and per unit, by type, and gc runs during the run.
 
     Types are keyed by `__qualname__`, so same-named classes of different modules share a
@@ -80,9 +81,7 @@ class ObjectsProbe(Probe):
         track: Sequence[str] = (),
         top: int = 15,
     ) -> None:
-        if units < 1:
-            raise ValueError(f"units must be at least 1, got {units}")
-        self._units = units
+        self.units = units
         self._unit_name = unit_name
         self._track = tuple(track)
         self._top = top
@@ -97,7 +96,9 @@ class ObjectsProbe(Probe):
         metrics: dict[str, Any] = {
             f"objects_{label}": self._total(label) for label in ("baseline", "after_setup", "end")
         }
-        metrics[f"objects_per_{self._unit_name}"] = self._per_unit()
+        metrics[f"objects_per_{self._unit_name}"] = self._per_unit(
+            self._total("baseline"), self._total("after_setup")
+        )
         metrics |= self._collections()
         types = {
             label: {"top": dict(census.top), "tracked": dict(census.tracked)}
@@ -108,10 +109,6 @@ class ObjectsProbe(Probe):
     def _total(self, label: str) -> int | None:
         census = self._censuses.get(label)
         return None if census is None else census.total
-
-    def _per_unit(self) -> float | None:
-        before, after = self._total("baseline"), self._total("after_setup")
-        return None if before is None or after is None else (after - before) / self._units
 
     def _collections(self) -> dict[str, int | None]:
         """Collections per generation between "after_setup" and "end"."""

@@ -199,13 +199,17 @@ def facts(suite: SuiteData) -> list[tuple[str, str]]:
         ("modes", ", ".join(suite.modes)),
         ("agents", ", ".join(f"{a:,}" for a in suite.agents)),
         ("started", min(run_dates(suite.suite), default="unknown")),
-        (
-            "suite took",
-            f"{meta['suite_elapsed_s']:g} s" if "suite_elapsed_s" in meta else "unknown",
-        ),
+        ("suite took", _seconds(meta.get("suite_elapsed_s"))),
         ("loop, clock", f"{meta.get('loop', '?')}, {meta.get('clock', '?')}"),
     ]
     return rows + _run_facts(suite)
+
+
+def _seconds(value: Any) -> str:
+    # Metadata is whatever the file holds: a number is shown in seconds, anything else as is.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:g} s"
+    return "unknown" if value is None else str(value)
 
 
 def _run_facts(suite: SuiteData) -> list[tuple[str, str]]:

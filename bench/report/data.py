@@ -10,7 +10,7 @@ import pyperf
 
 from bench.errors import BenchError
 from bench.schema import load_result
-from bench.suite.pyperf_suite import suite_values
+from bench.suite.pyperf_suite import load_suite_file, suite_values
 from bench.suite.table import MetricTable, tables_from_values
 from bench.workload import MODES
 
@@ -45,11 +45,11 @@ class SuiteData:
 
 
 def load_suite(path: Path) -> SuiteData:
-    """Read a suite with pyperf's own loader, then find its raw runs (or say why not)."""
-    try:
-        suite = pyperf.BenchmarkSuite.load(str(path))
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise BenchError(f"cannot read suite {path}: {error}") from None
+    """Read a suite with pyperf's own loader, then find its raw runs (or say why not).
+
+    load_suite_file refuses, with advice, what is not a suite of this harness.
+    """
+    suite = load_suite_file(path)
     metadata = dict(suite.get_metadata())
     runs_dir, documents, notes = find_runs(path, metadata, run_dates(suite))
     return SuiteData(path, suite, suite_values(suite), metadata, documents, runs_dir, notes)

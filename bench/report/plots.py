@@ -10,11 +10,14 @@ import io
 import math
 from collections.abc import Mapping, Sequence
 
+from matplotlib import rc_context
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.text import Text
+from matplotlib.ticker import Formatter, LogLocator, MaxNLocator, NullFormatter
 
 from bench.metrics import Metric
 from bench.report.compare import Change
@@ -51,15 +54,29 @@ def axis_label(metric: Metric) -> str:
 
 
 def png(figure: Figure) -> bytes:
-    """Render a figure with Agg into PNG bytes."""
+    """Render a figure with Agg into PNG bytes, every text in it literal.
+
+    Labels come from results (mode names in legends and titles): a `$` in them must not
+    start matplotlib's math text, which fails on `$\\frac{$`. Texts made so far are switched
+    off one by one, those made while drawing (tick labels) by the rcParam.
+    """
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI)
+    with rc_context({"text.parse_math": False}):
+        for text in figure.findobj(Text):
+            text.set_parse_math(False)
+        figure.savefig(buffer, format="png", dpi=DPI)
     return buffer.getvalue()
 
 
 def scaling_figure(tables: Sequence[MetricTable]) -> bytes | None:
     """Each metric against agents, log-log, a line per mode with its fitted slope."""
+    figure = scaling_plot(tables)
+    return png(figure) if figure else None
+
+
+def scaling_plot(tables: Sequence[MetricTable]) -> Figure | None:
+    """The figure of scaling_figure, not yet rendered (None without any line to draw)."""
     panels = [(t, lines) for t in tables if (lines := scaling_lines(t))]
     if not panels:
         return None
@@ -74,7 +91,7 @@ def scaling_figure(tables: Sequence[MetricTable]) -> bytes | None:
         "How each metric grows with the number of agents "
         "(log-log; median ± MAD of the repeats; slope 1 = in proportion)"
     )
-    return png(figure)
+    return figure
 
 
 def _scaling_panel(ax: Axes, metric: Metric, lines: Sequence[ScalingLine]) -> None:
@@ -91,23 +108,86 @@ def _scaling_panel(ax: Axes, metric: Metric, lines: Sequence[ScalingLine]) -> No
     ax.set_yscale("log")
     ax.set_xticks(sizes, [f"{a:,}" for a in sizes])
     ax.xaxis.set_minor_formatter(NullFormatter())
-    plain_log_ticks(ax)
+    plain_log_ticks(ax.yaxis)
     ax.set_title(metric.label)
     ax.set_xlabel("agents")
     ax.set_ylabel(axis_label(metric))
     ax.legend(fontsize="small")
 
 
-def plain_number(value: float) -> str:
-    """A tick label without exponents: "20,000", "200", "0.5"."""
-    return f"{value:,.0f}" if value >= 10 else f"{value:g}"
+def plain_number(value: float, decimals: int = 0) -> str:
+    """A tick label without exponents: "20,000", "200", "0.5"; `decimals` more when close."""
+    return f"{value:,.{decimals}f}" if abs(value) >= 10 else f"{value:.{6 + decimals}g}"
 
 
-def plain_log_ticks(ax: Axes) -> None:
-    """Log y ticks at 1, 2 and 5 of each decade, written as plain numbers ("200", "0.5")."""
-    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _position: plain_number(value)))
-    ax.yaxis.set_minor_formatter(NullFormatter())
+def plain_labels(values: Sequence[float]) -> list[str]:
+    """plain_number of each value, with the fewest extra decimals that tell them all apart.
+
+    A narrow range (frames per second between 59.8 and 60.2) gives ticks 0.1 apart, which
+    "{:,.0f}" would all write as "60".
+    """
+    labels = [plain_number(value) for value in values]
+    decimals = 0
+    while len(set(labels)) < len(set(values)) and decimals < _MAX_DECIMALS:
+        decimals += 1
+        labels = [plain_number(value, decimals) for value in values]
+    return labels
+
+
+_MAX_DECIMALS = 9
+
+
+class PlainFormatter(Formatter):
+    """Tick labels as plain numbers (plain_labels): distinct, without exponents or math text."""
+
+    def __init__(self) -> None:
+        self._labels: dict[float, str] = {}
+
+    def set_locs(self, locs: list[float]) -> None:
+        """Label all ticks at once: how many decimals each needs depends on the others."""
+        super().set_locs(locs)
+        self._labels = dict(zip(locs, plain_labels(locs), strict=True))
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        """The label of one tick."""
+        return self._labels.get(x) or plain_number(x)
+
+
+class NarrowLogLocator(LogLocator):
+    """Log ticks at `subs` of each decade, or linear ones when fewer than two are in view.
+
+    A narrow range (CPU per generation from 199 to 201 µs) holds one tick at 1, 2 or 5 of a
+    decade, or none: an axis with one label, or none, says nothing of the scale.
+    """
+
+    def __init__(self, subs: Sequence[float]) -> None:
+        super().__init__(base=10, subs=subs)
+        self._grid = tuple(subs)
+
+    def tick_values(self, vmin: float, vmax: float) -> Sequence[float]:
+        """The log ticks, or linear ones in steps of 1, 2 or 5 (so their labels are exact)."""
+        low, high = min(vmin, vmax), max(vmin, vmax)
+        if low <= 0 or _on_grid(low, high, self._grid) >= 2:
+            return super().tick_values(vmin, vmax)
+        linear = MaxNLocator(nbins="auto", steps=[1, 2, 5, 10])
+        linear.set_axis(self.axis)
+        return linear.tick_values(vmin, vmax)
+
+
+def _on_grid(low: float, high: float, subs: Sequence[float]) -> int:
+    decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+    return sum(1 for d in decades for sub in subs if low <= sub * 10.0**d <= high)
+
+
+def plain_log_ticks(axis: Axis, subs: Sequence[float] = (1.0, 2.0, 5.0)) -> None:
+    """Log ticks at `subs` (1, 2 and 5) of each decade, labelled as plain distinct numbers.
+
+    With fewer than two such ticks in view (a narrow range) the ticks are linear, and
+    PlainFormatter gives them the decimals that tell them apart.
+    """
+    axis.set_major_locator(NarrowLogLocator(subs))
+    axis.set_major_formatter(PlainFormatter())
+    axis.set_minor_formatter(NullFormatter())
 
 
 def lag_cdf_figure(cdfs: Mapping[str, Cdf], agents: int) -> bytes:
@@ -124,7 +204,7 @@ def lag_cdf_figure(cdfs: Mapping[str, Cdf], agents: int) -> bytes:
     for level in (0.5, 0.99):
         ax.axhline(level, color="grey", linestyle=":", linewidth=1)
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _position: plain_number(value)))
+    plain_log_ticks(ax.xaxis, _log_subs([v for cdf in cdfs.values() for v in cdf.values_ms]))
     ax.set_ylim(0, 1.01)
     ax.set_xlabel("event-loop lag (ms, log scale)")
     ax.set_ylabel("fraction of wake-ups at or below (CDF)")
@@ -132,6 +212,14 @@ def lag_cdf_figure(cdfs: Mapping[str, Cdf], agents: int) -> bytes:
     ax.set_title(f"Event-loop lag distribution at {agents:,} agents ({runs} runs per mode merged)")
     ax.legend(loc="upper left")
     return png(figure)
+
+
+def _log_subs(values: Sequence[float]) -> tuple[float, ...]:
+    # Decades alone over a wide range (1, 2, 5 of six decades crowd a 9-inch axis); 1, 2 and
+    # 5 of each over two decades or less.
+    positive = [value for value in values if value > 0]
+    wide = bool(positive) and math.log10(max(positive) / min(positive)) > 2
+    return (1.0,) if wide else (1.0, 2.0, 5.0)
 
 
 def memory_figure(rss: MetricTable | None, objects: MetricTable | None) -> bytes | None:
@@ -180,7 +268,7 @@ def timeline_figure(found: Sequence[Timeline], agents: int) -> bytes:
             flash_ax.stairs(run.flashes_per_s, run.flash_edges_s, color=colour, baseline=None)
         r_ax.plot(run.r_t_s, run.r, color=colour, marker=".", label=run.mode)
     lag_ax.set_yscale("log")
-    plain_log_ticks(lag_ax)
+    plain_log_ticks(lag_ax.yaxis)
     lag_ax.set_ylabel("loop lag p99\nper second (ms)")
     flash_ax.set_ylabel("flashes per second")
     r_ax.set_ylabel("order parameter R\n(0 incoherent, 1 sync)")

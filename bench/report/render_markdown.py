@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from html import escape
 
+from bench.markdown import md_escape
 from bench.report.build import Comparison, Plot, Report
 from bench.report.render_html import change_row
-from bench.suite.table import render_markdown as render_tables
+from bench.suite.table import MetricTable, format_row
 
 FILES_DIR = "report_files"
 """Where the PNGs go, beside report.md."""
-
-_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
-
-
-def md_escape(text: str) -> str:
-    """Text from results, made inert: no HTML, no emphasis, no table breaks."""
-    return _SPECIAL.sub(r"\\\1", escape(text, quote=False))
 
 
 def plot_path(plot: Plot) -> str:
@@ -43,9 +35,7 @@ def render_markdown(report: Report) -> str:
         parts.append("## Plots\n\n" + "\n\n".join(_image(plot) for plot in report.plots))
     if report.comparison:
         parts.append(_comparison(report.comparison))
-    parts.append(
-        "## Tables (median ± MAD of the repeats)\n\n" + render_tables(report.tables).strip()
-    )
+    parts.append("## Tables (median ± MAD of the repeats)\n\n" + _tables(report.tables))
     parts.append(_metadata(report.metadata))
     return "\n\n".join(parts) + "\n"
 
@@ -72,8 +62,24 @@ def _comparison(comparison: Comparison) -> str:
     return "\n".join(lines) + "\n\n" + _table(header, rows)
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+def _tables(tables: Sequence[MetricTable]) -> str:
+    # The tables of the suite's latest.md (bench.suite.table), every cell escaped: mode
+    # names come from the suite's benchmark names, which any file may hold.
+    return "\n\n".join(_metric_table(table) for table in tables)
+
+
+def _metric_table(table: MetricTable) -> str:
+    heading = f"### {md_escape(table.metric.label)} ({md_escape(table.metric.unit)})"
+    header = ["agents", *table.modes, *table.ratio_names]
+    rows = [format_row(table, row) for row in table.rows]
+    return f"{heading}\n\n{_table(header, rows, align='---:|')}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = "---|") -> str:
+    lines = [
+        "| " + " | ".join(md_escape(cell) for cell in header) + " |",
+        "|" + align * len(header),
+    ]
     lines += ["| " + " | ".join(md_escape(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from bench.errors import BenchError
 from bench.suite.worker import WorkerConfig
-from bench.workload import MODES, get_mode, make_config
+from bench.workload import MODES, check_memory, get_mode, make_config
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,21 +50,39 @@ def make_matrix(
     duration: float | None = None,
     repeat: int | None = None,
 ) -> Matrix:
-    """A profile with any of its values overridden; BenchError on the first bad value."""
+    """A profile with any of its values overridden; BenchError on the first bad value.
+
+    A mode or size named twice is measured once (see `repeated_notes`): two columns of the
+    same configuration would only overwrite each other's run documents.
+    """
     if profile not in PROFILES:
         raise BenchError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
     preset = PROFILES[profile]
-    chosen_modes = tuple(modes or MODES)
+    chosen_modes = tuple(dict.fromkeys(modes or MODES))
     for mode in chosen_modes:
         get_mode(mode)
-    sizes = tuple(agents or preset.agents)
+    sizes = tuple(dict.fromkeys(agents or preset.agents))
     length = preset.duration if duration is None else duration
     for size in sizes:
-        make_config(agents=size, duration=length)  # same checks and messages as `bench run`
+        # The same checks and messages as `bench run`, less the --grid-side the suite lacks.
+        make_config(agents=size, duration=length, offer_grid_side=False)
+        for mode in chosen_modes:  # refused before the first run, not during the suite
+            check_memory(mode, size)
     count = preset.repeat if repeat is None else repeat
     if count < 1:
-        raise BenchError(f"REPEAT must be at least 1, got {count}")
+        raise BenchError(f"--repeat must be at least 1, got {count}")
     return Matrix(profile, chosen_modes, sizes, length, count)
+
+
+def repeated_notes(modes: list[str] | None, agents: list[int] | None) -> list[str]:
+    """One note per value given more than once to --modes or --agents (measured once)."""
+    notes = []
+    for option, values in (("--modes", modes or []), ("--agents", agents or [])):
+        for value, count in Counter(values).items():
+            if count > 1:
+                times = "twice" if count == 2 else f"{count} times"
+                notes.append(f"{option} names {value} {times}; measuring it once")
+    return notes
 
 
 def interleaved(matrix: Matrix) -> list[tuple[WorkerConfig, int]]:

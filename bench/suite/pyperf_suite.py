@@ -8,6 +8,8 @@ the Markdown table, built from the raw documents, still shows it.
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import tempfile
 from collections import defaultdict
@@ -16,8 +18,10 @@ from typing import Any
 
 import pyperf
 
+from bench.errors import BenchError
 from bench.metrics import BY_PATH, HEADLINE, Metric
 from bench.result_file import public_file_mode
+from bench.schema import json_kind
 
 _PYPERF_UNITS: dict[str, tuple[str, float]] = {
     "ms": ("second", 1e-3),
@@ -61,6 +65,93 @@ def suite_values(suite: pyperf.BenchmarkSuite) -> dict[str, dict[tuple[str, int]
         found = [value / scale for value in benchmark.get_values()] + zeros
         values.setdefault(path, {})[(mode, agents)] = found
     return values
+
+
+def load_suite_file(path: Path) -> pyperf.BenchmarkSuite:
+    """Read a suite with pyperf's loader, refusing with advice what is not one of ours.
+
+    Checked first, so that no input reaches pyperf's loader (or the readers after it) as a
+    traceback: a file that is not a JSON object with a list of benchmarks, a run's result
+    document (`bench run`'s output), another tool's pyperf file.
+    """
+    try:
+        text = _read_text(path)
+        document = json.loads(text)
+    except (OSError, EOFError, ValueError) as error:
+        raise BenchError(f"cannot read suite {path}: {error}") from None
+    if isinstance(document, dict) and "schema" in document and "benchmarks" not in document:
+        raise BenchError(
+            f"{path} is the result document of one run (`bench run`), not a suite: give a "
+            "suite written by `bench suite` (results/latest.json)"
+        )
+    found = _shape_problem(document)
+    if found:
+        raise BenchError(
+            f'{path} is not a pyperf suite: expected a JSON object with a "benchmarks" list '
+            f"of objects (as `bench suite` writes), found {found}"
+        )
+    try:
+        suite = pyperf.BenchmarkSuite.loads(text)
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        why = f"no {error} key" if isinstance(error, KeyError) else str(error)
+        raise BenchError(
+            f"pyperf cannot read {path} as a suite ({why}): give a suite written by `bench suite`"
+        ) from None
+    _check_benchmarks(path, suite)
+    return suite
+
+
+def _read_text(path: Path) -> str:
+    # A .json.gz suite too, as pyperf's own loader reads it.
+    if path.suffix == ".gz":
+        with gzip.open(path, "rt", encoding="utf-8") as file:
+            return file.read()
+    return path.read_text(encoding="utf-8")
+
+
+def _shape_problem(document: Any) -> str | None:
+    # What pyperf's loader would trip over with an AttributeError, in the user's words.
+    if not isinstance(document, dict):
+        return json_kind(document)
+    if "benchmarks" not in document:
+        return 'an object without "benchmarks"'
+    benchmarks = document["benchmarks"]
+    if not isinstance(benchmarks, list):
+        return f'"benchmarks" holding {json_kind(benchmarks)}'
+    if not benchmarks:
+        return 'an empty "benchmarks" list'
+    odd = [item for item in benchmarks if not isinstance(item, dict)]
+    return f'{json_kind(odd[0])} in "benchmarks"' if odd else None
+
+
+def _check_benchmarks(path: Path, suite: pyperf.BenchmarkSuite) -> None:
+    # What suite_values() reads beyond pyperf's own checks: names, and counts of zeros.
+    names = [benchmark.get_name() for benchmark in suite.get_benchmarks()]
+    odd = [name for name in names if not isinstance(name, str)]
+    if odd:
+        raise BenchError(f"{path} is not a pyperf suite: a benchmark is named {odd[0]!r}")
+    if not any(_is_ours(name) for name in names):
+        raise BenchError(
+            f"{path} holds no benchmark of this harness (named like "
+            f"loop_lag.p99_ms/shared/2500; its first is {names[0]!r}): is it another tool's "
+            "pyperf file? Give a suite written by `bench suite`"
+        )
+    for benchmark in suite.get_benchmarks():
+        _check_zero_values(path, benchmark)
+
+
+def _check_zero_values(path: Path, benchmark: pyperf.Benchmark) -> None:
+    zeros = benchmark.get_metadata().get("zero_values", 0)
+    if type(zeros) is not int or zeros < 0:
+        raise BenchError(
+            f"{path} is not a suite `bench suite` wrote: {benchmark.get_name()} has "
+            f"zero_values {zeros!r}, not a count"
+        )
+
+
+def _is_ours(name: str) -> bool:
+    parsed = parse_benchmark_name(name)
+    return parsed is not None and parsed[0] in BY_PATH
 
 
 def build_suite(

@@ -6,6 +6,7 @@ over from the previous configuration, and a crash costs one run, not the suite.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -52,21 +53,62 @@ class WorkerFailed(Exception):
     """A worker process exited with an error; the message carries its stderr."""
 
 
+STOP_GRACE_S = 3.0
+"""How long a stopped worker may take to write its partial result before it is killed."""
+
+
 def run_worker(
     config: WorkerConfig, out: Path, timeout: float | None = None, cwd: Path | None = None
 ) -> dict[str, Any]:
     """Run one configuration in a fresh interpreter and return its result document.
 
     The worker imports `bench` and `cascade` from `cwd` (default: this checkout); the gate
-    points it at a folder pairing the head's harness with the engine of either side.
+    points it at a folder pairing the head's harness with the engine of either side. Whatever
+    ends the wait (a timeout, Ctrl-C, the suite's SIGTERM, any exception), the worker is
+    stopped and reaped before this returns: it never outlives its caller.
     """
     command = [sys.executable, "-m", "bench", *config.argv(out)]
     where = _ROOT if cwd is None else cwd
-    try:
-        done = subprocess.run(command, cwd=where, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as expired:
-        raise WorkerFailed(f"{config.label}: no result after {expired.timeout:g} s") from None
-    if done.returncode != 0:
-        stderr = done.stderr.strip() or "(no output)"
-        raise WorkerFailed(f"{config.label}: worker exited with {done.returncode}:\n{stderr}")
+    pipe = subprocess.PIPE
+    with subprocess.Popen(  # errors="replace": stray bytes in its stderr are no traceback
+        command, cwd=where, stdout=pipe, stderr=pipe, text=True, errors="replace"
+    ) as process:
+        try:
+            _, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _stop(process)
+            raise WorkerFailed(f"{config.label}: no result after {timeout:g} s") from None
+        except BaseException:
+            _stop(process)
+            raise
+    if process.returncode != 0:
+        ended = _ended(process.returncode)
+        raise WorkerFailed(f"{config.label}: worker {ended}:\n{stderr.strip() or '(no output)'}")
     return load_result(out)
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """SIGTERM (the worker keeps what it measured), SIGKILL after STOP_GRACE_S; then reap it.
+
+    The kill and the reaping sit in `finally`: a second Ctrl-C during the grace period
+    shortens the wait but still leaves no orphan behind.
+    """
+    try:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        pass
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _ended(returncode: int) -> str:
+    if returncode >= 0:
+        return f"exited with {returncode}"
+    try:
+        return f"killed by {signal.Signals(-returncode).name}"
+    except ValueError:
+        return f"killed by signal {-returncode}"

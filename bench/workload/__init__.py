@@ -1,5 +1,6 @@
 """The firefly workload: pulse-coupled oscillators on a toroidal grid, in several modes."""
 
+from bench.workload.capacity import check_memory, memory_needed
 from bench.workload.config import FireflyConfig, make_config
 from bench.workload.convergence import ConvergenceMonitor, order_parameter
 from bench.workload.modes import MODES, Mode, get_mode, set_up_agents
@@ -14,8 +15,10 @@ __all__ = [
     "Mode",
     "Swarm",
     "Tally",
+    "check_memory",
     "get_mode",
     "make_config",
+    "memory_needed",
     "order_parameter",
     "set_up_agents",
 ]

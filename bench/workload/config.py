@@ -44,9 +44,13 @@ def make_config(
     nudge: float = 0.2,
     duration: float = 20.0,
     seed: int = 1,
+    offer_grid_side: bool = True,
 ) -> FireflyConfig:
-    """Build a config from user input, or raise BenchError naming the problem and the fix."""
-    count = _agent_count(agents, grid_side)
+    """Build a config from user input, or raise BenchError naming the problem and the fix.
+
+    `offer_grid_side`: whether the command has a --grid-side to suggest (the suite has not).
+    """
+    count = _agent_count(agents, grid_side, offer_grid_side)
     _require(period > 0 and math.isfinite(period), f"--period must be > 0 seconds, got {period}")
     _require(
         duration > 0 and math.isfinite(duration), f"--duration must be > 0 seconds, got {duration}"
@@ -58,7 +62,7 @@ def make_config(
     return FireflyConfig(count, period, nudge, duration, seed)
 
 
-def _agent_count(agents: int | None, grid_side: int | None) -> int:
+def _agent_count(agents: int | None, grid_side: int | None, offer_grid_side: bool) -> int:
     if grid_side is not None:
         _require(grid_side >= 3, f"--grid-side must be at least 3, got {grid_side}")
         _require(
@@ -74,8 +78,8 @@ def _agent_count(agents: int | None, grid_side: int | None) -> int:
         lower, upper = side * side, (side + 1) ** 2
         raise BenchError(
             f"--agents must be a square number (agents sit on a square grid), got {count}: "
-            f"the nearest are {lower} ({side}x{side}) and {upper} ({side + 1}x{side + 1}); "
-            "or give --grid-side"
+            f"the nearest are {lower} ({side}x{side}) and {upper} ({side + 1}x{side + 1})"
+            + ("; or give --grid-side" if offer_grid_side else "")
         )
     return count
 

@@ -1,19 +1,26 @@
 """`python -m bench`: input checked before any work, result documents, signals and smoke runs."""
 
+import errno
 import importlib.util
 import json
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
 import bench.commands.run
+import bench.result_file
+import bench.workload.capacity
 from bench.cli import main
+from bench.commands.run import RunOptions, build_spec
+from bench.probes.loop_lag import MAX_INTERVAL_SECONDS
 
 REPO = Path(__file__).resolve().parents[2]
 TOP_LEVEL_KEYS = {"schema", "meta", "config", "metrics", "series", "interrupted", "errors"}
@@ -52,6 +59,11 @@ def no_work(monkeypatch):
 NON_SQUARE = (
     "--agents must be a square number (agents sit on a square grid), got 2501: "
     "the nearest are 2500 (50x50) and 2601 (51x51); or give --grid-side"
+)
+
+LAG_INTERVAL = (
+    "--lag-interval must be in (0, 30] seconds (the loop-lag probe records lags up to 60 s, "
+    "which must hold two intervals)"
 )
 
 BAD_INPUT = [
@@ -108,8 +120,16 @@ BAD_INPUT = [
         "and cannot fast-forward uvloop",
         id="virtual-clock-on-uvloop",
     ),
-    pytest.param(
-        ["--lag-interval", "0"], "--lag-interval must be > 0 seconds, got 0.0", id="lag-interval"
+    *(
+        pytest.param(["--lag-interval", value], f"{LAG_INTERVAL}, got {shown}", id=f"lag-{value}")
+        for value, shown in [
+            ("0", "0.0"),
+            ("-1", "-1.0"),
+            ("31", "31.0"),
+            ("30.000001", "30.000001"),
+            ("inf", "inf"),
+            ("nan", "nan"),
+        ]
     ),
 ]
 
@@ -170,6 +190,60 @@ def test_out_that_is_a_directory_is_refused(tmp_path, capsys, no_work):
         f"error: --out {tmp_path} is a directory; give a file name such as {tmp_path}/run.json\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_out_that_is_a_fifo_is_refused_and_left_a_fifo(tmp_path, capsys, no_work):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+
+    status = main(["run", "--quiet", "--out", str(fifo)])
+
+    assert status == 2
+    assert capsys.readouterr().err == (
+        f"error: cannot write --out {fifo}: it exists and is not a regular file "
+        "(a device, pipe or socket); give a file name\n"
+    )
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_the_longest_lag_interval_the_probe_can_record_is_accepted():
+    spec = build_spec(RunOptions(lag_interval=30.0))
+
+    assert spec.lag_interval == MAX_INTERVAL_SECONDS == 30.0
+
+
+@pytest.fixture
+def memory_21_gib(monkeypatch):
+    monkeypatch.setattr(bench.workload.capacity, "available_memory", lambda: 21 * 2**30)
+
+
+@pytest.mark.parametrize(
+    ("agents", "need"),
+    [(10**8, "about 1.2 TiB"), (10**30, "more than 1,024 EiB")],
+    ids=["1e8", "1e30"],
+)
+def test_more_agents_than_memory_holds_are_refused(agents, need, capsys, no_work, memory_21_gib):
+    status = main(["run", "--agents", str(agents), "--quiet"])
+
+    assert status == 2
+    assert capsys.readouterr().err == (
+        f"error: --agents {agents} in mode shared needs {need} (13 KiB per agent, measured) "
+        "but 21 GiB is available; use at most 1,684,804 (1298x1298)\n"
+    )
+
+
+def test_demo_and_profile_check_memory_too(capsys, monkeypatch, memory_21_gib):
+    def started(*args, **kwargs):
+        pytest.fail("the command started although the input was bad")
+
+    monkeypatch.setattr("bench.commands.demo.execute", started)
+    monkeypatch.setattr("bench.commands.profile.find_py_spy", started)
+    for command in ("demo", "profile"):
+        assert main([command, "--mode", "per_agent", "--agents", str(10**8)]) == 2
+        assert capsys.readouterr().err == (
+            f"error: --agents {10**8} in mode per_agent needs about 1.6 TiB (17 KiB per agent, "
+            "measured) but 21 GiB is available; use at most 1,288,225 (1135x1135)\n"
+        )
 
 
 def test_demo_checks_its_input_too(capsys, monkeypatch):
@@ -295,3 +369,76 @@ def test_signal_stops_the_run_and_keeps_a_partial_result(signum, tmp_path):
     assert metrics["loop_lag"]["count"] > 0
     assert metrics["frame"]["frames"] > 0
     assert {p.name for p in tmp_path.iterdir()} == {"run.json", "stderr.txt"}  # no temp file
+
+
+# --- a result that cannot be written ----------------------------------------------------------
+
+VIRTUAL_RUN = ["run", "--agents", "25", "--duration", "5", "--clock", "virtual", "--quiet"]
+
+
+@pytest.fixture
+def temporary_folder(tmp_path, monkeypatch):
+    """Where the fallback copy goes: a folder of the test's own, not the real /tmp."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def fail_writing(monkeypatch, *only):
+    """Make writing fail with a full disk: every write, or only those to the `only` paths."""
+    real_write = bench.result_file.write_text_atomic
+
+    def write_text_atomic(path, text):
+        if not only or path in only:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_write(path, text)
+
+    monkeypatch.setattr(bench.result_file, "write_text_atomic", write_text_atomic)
+
+
+def test_a_full_disk_keeps_the_result_in_the_temporary_folder(
+    tmp_path, temporary_folder, monkeypatch, capsys
+):
+    out = tmp_path / "runs" / "x.json"
+    fail_writing(monkeypatch, out)
+
+    status = main([*VIRTUAL_RUN, "--out", str(out)])
+
+    assert status == 1
+    [kept] = temporary_folder.iterdir()
+    assert kept.name.startswith("x-") and kept.suffix == ".json"
+    assert load(kept)["metrics"]["work"]["flashes"] > 0
+    size = kept.stat().st_size
+    assert size < 2**20  # shown in bytes, not MiB
+    assert capsys.readouterr() == (
+        "",
+        f"error: cannot write --out {out}: No space left on device (the result needs "
+        f"{size:,} bytes); kept it in {kept} instead\n",
+    )
+    assert list(out.parent.iterdir()) == []
+
+
+def test_a_result_that_fits_nowhere_goes_to_stderr(tmp_path, temporary_folder, monkeypatch, capsys):
+    out = tmp_path / "x.json"
+
+    def fsync(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", fsync)  # the real writes, cut short by a full disk
+
+    status = main([*VIRTUAL_RUN, "--out", str(out)])
+
+    assert status == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    document, message = captured.err.splitlines()
+    assert json.loads(document)["metrics"]["work"]["flashes"] > 0
+    size = len(json.dumps(json.loads(document), indent=1)) + 1  # as the file would have been
+    assert message == (
+        f"error: cannot write --out {out}: No space left on device (the result needs "
+        f"{size:,} bytes), nor in {temporary_folder}: No space left on device; "
+        "the result is on stderr above"
+    )
+    assert list(tmp_path.iterdir()) == [temporary_folder]  # no temporary file left anywhere
+    assert list(temporary_folder.iterdir()) == []

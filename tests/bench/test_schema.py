@@ -11,7 +11,12 @@ from bench.schema import SCHEMA_VERSION, build_document, load_result
 
 def make_document() -> dict:
     return build_document(
-        meta={"commit": "abc123", "clock": "virtual", "loop": "asyncio"},
+        meta={
+            "commit": "abc123",
+            "clock": "virtual",
+            "loop": "asyncio",
+            "started_at": "2026-11-29T12:00:00+00:00",
+        },
         config={"mode": "shared", "agents": 25, "duration": 20.0},
         metrics={"work": {"flashes": 124, "flashes_per_s": 6.2, "run_s": None}},
         series={"convergence": {"t_s": [0.0, 1.0], "r": [0.1, 0.25]}},
@@ -114,3 +119,94 @@ def test_missing_file_is_a_bench_error(tmp_path):
 def test_directory_is_a_bench_error(tmp_path):
     with pytest.raises(BenchError, match=r"^cannot read result .*Is a directory"):
         load_result(tmp_path)
+
+
+def test_refuses_true_and_a_float_as_schema_1(tmp_path):
+    path = tmp_path / "odd.json"
+    for schema, shown in ((True, "True"), (1.0, "1.0")):
+        write(path, {**make_document(), "schema": schema})
+        with pytest.raises(BenchError) as raised:
+            load_result(path)
+        assert str(raised.value) == (
+            f"{path} has result schema {shown}, this harness reads schema 1: "
+            "re-run the measurement with this version"
+        )
+
+
+def _set(document, key, value=None, delete=False):
+    parent, _, name = key.rpartition(".")
+    holder = document[parent] if parent else document
+    if delete:
+        del holder[name]
+    else:
+        holder[name] = value
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "meta",
+        "config",
+        "metrics",
+        "series",
+        "interrupted",
+        "errors",
+        "config.mode",
+        "config.agents",
+    ],
+)
+def test_refuses_a_schema_1_document_without_a_key_every_reader_needs(tmp_path, key):
+    document = make_document()
+    _set(document, key, delete=True)
+    path = tmp_path / "partial.json"
+    write(path, document)
+
+    with pytest.raises(BenchError) as raised:
+        load_result(path)
+
+    assert str(raised.value) == (
+        f'{path} lacks "{key}", which result schema 1 requires: '
+        "re-run the measurement with this version"
+    )
+
+
+def test_the_first_missing_key_is_named(tmp_path):
+    path = tmp_path / "bare.json"
+    write(path, {"schema": 1})
+    with pytest.raises(
+        BenchError, match=r'bare\.json lacks "meta", which result schema 1 requires'
+    ):
+        load_result(path)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "found", "required"),
+    [
+        ("meta", [], "a list", "an object"),
+        ("config", None, "null", "an object"),
+        ("metrics", "fast", "a string", "an object"),
+        ("series", 3, "a number", "an object"),
+        ("interrupted", 0, "a number", "true or false"),
+        ("errors", [], "a list", "an object"),
+        ("config.mode", 1, "a number", "a string"),
+        ("config.agents", 2.5, "a number", "a whole number"),
+        ("config.agents", True, "true or false", "a whole number"),
+        ("config.agents", "25", "a string", "a whole number"),
+        ("meta.started_at", None, "null", "a string"),
+    ],
+)
+def test_refuses_a_schema_1_document_with_a_key_of_the_wrong_kind(
+    tmp_path, key, value, found, required
+):
+    document = make_document()
+    _set(document, key, value)
+    path = tmp_path / "odd.json"
+    write(path, document)
+
+    with pytest.raises(BenchError) as raised:
+        load_result(path)
+
+    assert str(raised.value) == (
+        f'{path} has "{key}" as {found}, result schema 1 requires {required}: '
+        "re-run the measurement with this version"
+    )

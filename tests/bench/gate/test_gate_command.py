@@ -2,10 +2,14 @@
 
 import json
 
+import pyperf
 import pytest
 
 import bench.commands.gate as gate_module
 from bench.cli import main
+from bench.errors import BenchError
+from bench.gate.compare import cannot_run
+from bench.suite.pyperf_suite import load_suite_file
 
 
 def load(path):
@@ -70,12 +74,93 @@ def test_bad_options_are_refused_before_any_run(tmp_path, no_runs, capsys, args,
     assert message in capsys.readouterr().err
 
 
-def test_a_missing_baseline_file_cannot_run(tmp_path, no_runs):
+@pytest.mark.parametrize(
+    "text", ["[]", "null", '{"benchmarks": [5]}', '{"schema": 1, "meta": {}}', "{not json"]
+)
+def test_a_baseline_that_is_not_a_suite_is_refused_before_any_run(tmp_path, no_runs, capsys, text):
+    suite = tmp_path / "suite.json"
+    suite.write_text(text, encoding="utf-8")
+    results = tmp_path / "results"
+    with pytest.raises(BenchError) as refused:
+        load_suite_file(suite)  # its own messages are tested with it; here: named, one line
+    assert gate(results, "--baseline", str(suite)) == 2
+    assert capsys.readouterr().err == f"error: --baseline: {refused.value}\n"
+    assert not (results / "gate.json").exists()  # bad command-line input: no report
+
+
+def test_a_baseline_that_is_a_list_says_so(tmp_path, no_runs, capsys):
+    suite = tmp_path / "suite.json"
+    suite.write_text("[]", encoding="utf-8")
+    assert gate(tmp_path, "--baseline", str(suite)) == 2
+    assert capsys.readouterr().err == (
+        f"error: --baseline: {suite} is not a pyperf suite: expected a JSON object with a "
+        '"benchmarks" list of objects (as `bench suite` writes), found a list\n'
+    )
+
+
+def test_a_missing_baseline_file_is_refused_before_any_run(tmp_path, no_runs, capsys):
     missing = tmp_path / "no-such-suite.json"
     assert gate(tmp_path, "--baseline", str(missing)) == 2
-    data = load(tmp_path / "gate.json")
-    assert data["status"] == "cannot_run"
-    assert data["reason"].startswith(f"cannot read the stored suite {missing}")
+    assert capsys.readouterr().err == (
+        f"error: --baseline: cannot read suite {missing}: [Errno 2] No such file or directory: "
+        f"'{missing}'\n"
+    )
+    assert not (tmp_path / "gate.json").exists()
+
+
+def write_suite(path, agents, duration=0.5):
+    """A stored suite of raw's CPU per generation: three runs at `agents`."""
+    runs = [
+        pyperf.Run(
+            [value * 1e-6],
+            metadata={
+                "name": f"work.cpu_us_per_generation/raw/{agents}",
+                "unit": "second",
+                "workload_duration_s": duration,
+            },
+            collect_metadata=False,
+        )
+        for value in (300.0, 310.0, 320.0)
+    ]
+    pyperf.BenchmarkSuite([pyperf.Benchmark(runs)]).dump(str(path))
+
+
+def test_a_baseline_without_the_gates_size_is_refused_before_any_run(tmp_path, no_runs, capsys):
+    suite = tmp_path / "suite.json"
+    write_suite(suite, agents=25)
+    results = tmp_path / "results"
+    assert gate(results, "--baseline", str(suite), "--modes", "raw", "--agents", "16") == 2
+    assert capsys.readouterr().err == (
+        f"error: --baseline {suite} has no 16-agent runs of raw (it has agents 25); "
+        "pass --agents N with one of them\n"
+    )
+    assert not (results / "gate.json").exists()
+
+
+def test_a_baseline_with_a_bad_run_length_is_refused_before_any_run(tmp_path, no_runs, capsys):
+    suite = tmp_path / "suite.json"
+    write_suite(suite, agents=16, duration="long")
+    results = tmp_path / "results"
+    assert gate(results, "--baseline", str(suite), "--modes", "raw", "--agents", "16") == 2
+    assert capsys.readouterr().err == (
+        f"error: --baseline {suite}: its runs' workload_duration_s must be a number of seconds "
+        "> 0, got 'long'\n"
+    )
+
+
+def test_a_baseline_suite_is_compared_at_its_run_length(tmp_path, monkeypatch):
+    suite = tmp_path / "suite.json"
+    write_suite(suite, agents=16, duration=0.5)
+    seen = {}
+
+    def compare(stored, label, head, settings, runs_dir, console):
+        seen.update(stored=stored, label=label, duration=settings.duration)
+        return cannot_run("stop here", settings, None, head)
+
+    monkeypatch.setattr(gate_module, "compare_with_baseline", compare)
+    assert gate(tmp_path, "--baseline", str(suite), "--modes", "raw", "--agents", "16") == 2
+    assert seen["label"] == str(suite) and seen["duration"] == 0.5
+    assert seen["stored"]["raw"]["work.cpu_us_per_generation"] == pytest.approx([300, 310, 320])
 
 
 def test_a_bad_slowdown_fraction_cannot_run(tmp_path, no_runs):

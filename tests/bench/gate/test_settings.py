@@ -132,10 +132,10 @@ def test_a_broken_file_is_a_bench_error(pyproject):
             "unknown mode 'fast'; choose from per_agent, shared, bare, raw",
         ),
         ({"modes": []}, "modes must be a non-empty list"),
-        ({"agents": 10}, "--agents must be a square number"),
-        ({"virtual_agents": 50}, "--agents must be a square number"),
-        ({"duration": 0}, "--duration must be > 0"),
-        ({"virtual_duration": -1.0}, "--duration must be > 0"),
+        ({"agents": 10}, "agents must be a square number"),
+        ({"virtual_agents": 50}, "virtual_agents must be a square number"),
+        ({"duration": 0}, "duration must be > 0"),
+        ({"virtual_duration": -1.0}, "virtual_duration must be > 0"),
         ({"thresholds": {"work.generations": 0.1}}, "thresholds.work.generations: not a timing"),
         (
             {"thresholds": {"loop_lag.p99_ms": 1.5}},
@@ -158,6 +158,56 @@ def test_a_bad_value_in_the_file_names_the_file(pyproject):
 def test_a_bad_override_is_refused(pyproject):
     with pytest.raises(BenchError, match="pairs must be at least 5, got 3"):
         load_settings(pyproject(), {"pairs": 3})
+
+
+SQUARE = "must be a square number (agents sit on a square grid), got 10: the nearest are 9 (3x3) "
+SQUARE += "and 16 (4x4)"
+UNKNOWN = "unknown mode 'nope'; choose from per_agent, shared, bare, raw"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"pairs": 3}, "--pairs must be at least 5, got 3"),
+        ({"threshold": 2.0}, "--threshold must be a fraction in [0, 1), got 2.0"),
+        ({"threshold": float("nan")}, "--threshold must be a finite number, got nan"),
+        ({"confidence": 1.5}, "--confidence must be between 0 and 1, got 1.5"),
+        (
+            {"modes": ["nope"]},
+            f"--modes: {UNKNOWN}",
+        ),
+        ({"agents": 10}, f"--agents {SQUARE}"),
+        ({"agents": 4}, "--agents must be at least 9 (a 3x3 grid), got 4"),
+        ({"duration": 0.0}, "--duration must be > 0 seconds, got 0.0"),
+    ],
+)
+def test_a_bad_override_names_its_option_not_the_file(pyproject, overrides, message):
+    with pytest.raises(BenchError) as error:
+        load_settings(pyproject(), overrides)
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("pairs = 3", "pairs must be at least 5, got 3"),
+        ("threshold = 2", "threshold must be a fraction in [0, 1), got 2.0"),
+        ('modes = ["nope"]', f"modes: {UNKNOWN}"),
+        ("agents = 10", f"agents {SQUARE}"),
+        ("virtual_agents = 10", f"virtual_agents {SQUARE}"),
+        ("virtual_duration = 0", "virtual_duration must be > 0 seconds, got 0.0"),
+    ],
+)
+def test_a_bad_value_in_the_file_names_the_file_and_key(pyproject, table, message):
+    path = pyproject(f"[tool.bench.gate]\n{table}\n")
+    with pytest.raises(BenchError) as error:
+        load_settings(path, {"pairs": None, "modes": None})  # None: not given
+    assert str(error.value) == f"{path} [tool.bench.gate]: {message}"
+
+
+def test_an_override_replaces_a_bad_value_in_the_file(pyproject):
+    path = pyproject("[tool.bench.gate]\npairs = 3\n")
+    assert load_settings(path, {"pairs": 6}).pairs == 6
 
 
 def test_the_repositorys_own_settings_load():

@@ -7,7 +7,7 @@ import pytest
 from hdrh.histogram import HdrHistogram
 
 from bench.probes.base import ProbeSet
-from bench.probes.loop_lag import LoopLagProbe
+from bench.probes.loop_lag import HIGHEST_SECONDS, MAX_INTERVAL_SECONDS, LoopLagProbe
 
 INTERVAL = 0.010
 
@@ -127,6 +127,15 @@ def test_rejects_a_highest_value_below_two_intervals():
     with pytest.raises(ValueError) as error:
         LoopLagProbe(interval=0.5, highest_seconds=0.9)
     assert str(error.value) == "highest_seconds must be at least twice the interval (1.0), got 0.9"
+
+
+def test_the_longest_interval_is_half_the_highest_lag_recorded():
+    assert (HIGHEST_SECONDS, MAX_INTERVAL_SECONDS) == (60.0, 30.0)
+    LoopLagProbe(interval=MAX_INTERVAL_SECONDS)
+    with pytest.raises(ValueError) as error:
+        LoopLagProbe(interval=30.5)
+    message = "highest_seconds must be at least twice the interval (61.0), got 60.0"
+    assert str(error.value) == message
 
 
 async def test_runs_inside_a_probe_set():

@@ -143,3 +143,20 @@ def test_arguments_are_checked():
         MemoryProbe(units=0)
     with pytest.raises(ValueError, match=r"^sample_interval must be positive, got 0$"):
         MemoryProbe(units=1, sample_interval=0)
+
+
+def test_units_can_be_corrected_after_set_up():
+    """Set-up stopped early: the runner tells the probe how many units were really set up."""
+    probe = MemoryProbe(units=16)
+    probe.checkpoint("baseline")
+    buffer = _touched_buffer(64 * MIB)
+    probe.checkpoint("after_setup")
+    probe.units = 4
+    metrics = probe.result().metrics
+    del buffer
+    growth = metrics["rss_after_setup_bytes"] - metrics["rss_baseline_bytes"]
+    assert metrics["rss_per_agent_bytes"] == growth / 4
+    assert 0.8 * 16 * MIB < metrics["rss_per_agent_bytes"] < 1.25 * 16 * MIB
+    assert probe.units == 4
+    with pytest.raises(ValueError, match=r"^units must be at least 1, got -1$"):
+        probe.units = -1

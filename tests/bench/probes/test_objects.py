@@ -79,3 +79,21 @@ def test_missing_checkpoints_give_none():
 def test_units_are_checked():
     with pytest.raises(ValueError, match=r"^units must be at least 1, got 0$"):
         ObjectsProbe(units=0)
+
+
+def test_units_can_be_corrected_after_set_up():
+    """Set-up stopped early: the runner tells the probe how many units were really set up."""
+    gc.collect()
+    probe = ObjectsProbe(units=90_000)
+    probe.checkpoint("baseline")
+    kept = [[] for _ in range(40_000)]
+    probe.checkpoint("after_setup")
+    probe.units = 40_000
+    metrics = probe.result().metrics
+    del kept
+    growth = metrics["objects_after_setup"] - metrics["objects_baseline"]
+    assert metrics["objects_per_agent"] == growth / 40_000
+    assert 1 <= metrics["objects_per_agent"] < 1.1
+    assert probe.units == 40_000
+    with pytest.raises(ValueError, match=r"^units must be at least 1, got 0$"):
+        probe.units = 0

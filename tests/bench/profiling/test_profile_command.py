@@ -1,15 +1,22 @@
 """`python -m bench profile`: input checked before work, tool failures, outputs, one smoke run."""
 
 import json
+import os
+import signal
 import stat
+import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+import bench
 import bench.commands.profile
 from bench.cli import main
+from bench.commands.profile import ProfileOptions, check_options
+from bench.commands.run import RunOptions
+from bench.profiling import Sampling
 from bench.profiling.cpu import CpuProfile, Interrupted
 
 PERMISSION = (
@@ -39,6 +46,13 @@ def fake_py_spy(monkeypatch, tmp_path: Path, script: str) -> Path:
     return path
 
 
+def too_fast(rate: int) -> str:
+    return (
+        f"--rate must be at most 1000 samples per second, got {rate}: py-spy pauses the run "
+        "for every sample and cannot keep up beyond that"
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -61,6 +75,9 @@ def fake_py_spy(monkeypatch, tmp_path: Path, script: str) -> Path:
             "--memory traces the set-up of one --mode; it cannot be used with --compare",
         ),
         (["--rate", "0"], "--rate must be at least 1 sample per second, got 0"),
+        (["--rate", "1001"], too_fast(1001)),
+        (["--rate", "1000000"], too_fast(1000000)),
+        (["--memory", "--rate", "5000"], too_fast(5000)),
         (["--top", "0"], "--top must be at least 1, got 0"),
         (["--duration", "0"], "--duration must be > 0 seconds, got 0.0"),
         (["--loop", "trio"], "unknown loop 'trio'; choose one of: asyncio, uvloop"),
@@ -92,7 +109,7 @@ def test_an_unwritable_out_dir_is_refused_before_any_work(tmp_path, capsys, no_w
     assert main(["profile", "--agents", "16", "--out-dir", str(blocker / "profiles")]) == 2
 
     assert capsys.readouterr().err == (
-        f"error: cannot write --out {blocker}/profiles/profile.json: "
+        f"error: cannot write --out-dir {blocker}/profiles/profile.json: "
         f"{blocker} is a file, not a folder\n"
     )
 
@@ -241,3 +258,44 @@ def test_ctrl_c_keeps_what_py_spy_wrote_and_exits_130(monkeypatch, tmp_path, cap
         "interrupted: py-spy stopped the run; its samples so far are in "
         f"{out}/abc-shared-16.speedscope.json\n"
     )
+
+
+def test_the_highest_rate_is_taken():
+    options = ProfileOptions(RunOptions(agents=16), sampling=Sampling(rate=1000))
+    assert [spec.mode for spec in check_options(options)] == ["shared"]
+
+
+DRIVER = """
+import sys
+from pathlib import Path
+import bench.commands.profile as profile
+profile.find_py_spy = lambda: Path(sys.argv[1])
+profile.collect_meta = lambda **kw: {"commit": "abc"}
+from bench.cli import main
+print("starting", flush=True)
+sys.exit(main(["profile", "--agents", "16", "--out-dir", sys.argv[2]]))
+"""
+
+
+def test_sigterm_to_bench_profile_stops_py_spy_and_its_run_and_reaps_them(stand_in):
+    """The whole command as a process of its own: SIGTERM is handled as Ctrl-C."""
+    out = stand_in.folder / "out"
+    driver = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(stand_in.script()), str(out)],
+        cwd=Path(bench.__file__).resolve().parents[1],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "300"},
+    )
+    tool, run = stand_in.pid("py-spy"), stand_in.pid("run")
+
+    driver.send_signal(signal.SIGTERM)
+    _, err = driver.communicate(timeout=60)
+
+    assert driver.returncode == 130, err
+    assert err.endswith(
+        "interrupted: py-spy stopped the run; its samples so far are in "
+        f"{out}/abc-shared-16.speedscope.json\n"
+    )
+    assert stand_in.reaped(tool) and stand_in.gone(run)

@@ -75,8 +75,13 @@ def make_run(mode: str, agents: int, repeat: int, scale: float = 1.0, **meta) ->
     }
 
 
-def write_suite(folder, scale: float = 1.0, repeats: int = 2, meta: dict | None = None, **run_meta):
-    """latest.json (pyperf) and runs/suite-test/*.json in `folder`, as `bench suite` writes them."""
+def write_suite(
+    folder, scale: float = 1.0, repeats: int = 2, meta: dict | None = None, names=None, **run_meta
+):
+    """latest.json (pyperf) and runs/suite-test/*.json in `folder`, as `bench suite` writes them.
+
+    `names` renames modes ({"shared": "<b>odd</b>"}): a suite as another harness might write.
+    """
     documents = [
         make_run(mode, agents, repeat, scale, **run_meta)
         for agents in SIZES
@@ -85,6 +90,7 @@ def write_suite(folder, scale: float = 1.0, repeats: int = 2, meta: dict | None 
     ]
     for document in documents:
         config = document["config"]
+        config["mode"] = (names or {}).get(config["mode"], config["mode"])
         name = f"{config['mode']}-{config['agents']}-{document['meta']['started_at'][11:19]}"
         write_json_atomic(
             folder / "runs" / "suite-test" / f"{name}.json".replace(":", ""), document

@@ -1,3 +1,4 @@
+import json
 import shutil
 import statistics
 
@@ -51,9 +52,24 @@ def test_unreadable_suite_is_a_user_error(tmp_path):
         load_suite(tmp_path / "bad.json")
 
 
-def _without_runs_dir(path):
-    import json
+def test_partial_run_documents_are_skipped_with_a_note(tmp_path, suite_writer):
+    path = suite_writer(tmp_path)
+    runs = tmp_path / "runs" / "suite-test"
+    (runs / "a-bare.json").write_text('{"schema": 1}')
+    odd = json.loads(next(runs.glob("per_agent-*.json")).read_text())
+    (runs / "b-odd.json").write_text(json.dumps({**odd, "metrics": []}))
+    suite = load_suite(path)
+    assert len(suite.documents) == 12
+    advice = "re-run the measurement with this version"
+    assert suite.notes == [
+        f'skipped a-bare.json: {runs / "a-bare.json"} lacks "meta", which result schema 1 '
+        f"requires: {advice}",
+        f'skipped b-odd.json: {runs / "b-odd.json"} has "metrics" as a list, result schema 1 '
+        f"requires an object: {advice}",
+    ]
 
+
+def _without_runs_dir(path):
     data = json.loads(path.read_text())
     for bench in data["benchmarks"]:
         bench.get("metadata", {}).pop("runs_dir", None)

@@ -1,10 +1,18 @@
+import json
 import subprocess
 import sys
 
 import pyperf
 import pytest
 
-from bench.suite.pyperf_suite import build_suite, dump_atomic, parse_benchmark_name, suite_values
+from bench.errors import BenchError
+from bench.suite.pyperf_suite import (
+    build_suite,
+    dump_atomic,
+    load_suite_file,
+    parse_benchmark_name,
+    suite_values,
+)
 
 
 def test_suite_round_trips_through_pyperf_with_units_and_metadata(tmp_path, document):
@@ -69,3 +77,118 @@ def test_benchmark_names_parse_back():
     )
     assert parse_benchmark_name("bm_something") is None
     assert parse_benchmark_name("a/b/c") is None
+
+
+# load_suite_file: what the report and the gate read, refused with advice when not a suite.
+
+_EXPECTED = (
+    'is not a pyperf suite: expected a JSON object with a "benchmarks" list of objects '
+    "(as `bench suite` writes), found "
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "found"),
+    [
+        ("[]", "a list"),
+        ("null", "null"),
+        ('"text"', "a string"),
+        ("3.5", "a number"),
+        ("{}", 'an object without "benchmarks"'),
+        ('{"benchmarks": {}}', '"benchmarks" holding an object'),
+        ('{"benchmarks": []}', 'an empty "benchmarks" list'),
+        ('{"benchmarks": [5]}', 'a number in "benchmarks"'),
+        ('{"benchmarks": [{}, null]}', 'null in "benchmarks"'),
+    ],
+)
+def test_load_suite_file_refuses_what_is_not_a_list_of_benchmarks(tmp_path, content, found):
+    path = tmp_path / "x.json"
+    path.write_text(content)
+    with pytest.raises(BenchError) as raised:
+        load_suite_file(path)
+    assert str(raised.value) == f"{path} {_EXPECTED}{found}"
+
+
+def test_load_suite_file_refuses_a_run_document(tmp_path, document):
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(document("shared", 16)))
+    with pytest.raises(BenchError) as raised:
+        load_suite_file(path)
+    assert str(raised.value) == (
+        f"{path} is the result document of one run (`bench run`), not a suite: give a suite "
+        "written by `bench suite` (results/latest.json)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        ('{"benchmarks": [{}]}', "file format version None not supported"),
+        ('{"version": "1.0", "benchmarks": [{}]}', "no 'runs' key"),
+        (
+            '{"version": "1.0", "benchmarks": [{"runs": [{"values": []}]}]}',
+            "values and warmups are empty sequence",
+        ),
+    ],
+)
+def test_load_suite_file_passes_on_pyperfs_own_refusal(tmp_path, content, why):
+    path = tmp_path / "x.json"
+    path.write_text(content)
+    with pytest.raises(BenchError) as raised:
+        load_suite_file(path)
+    assert str(raised.value) == (
+        f"pyperf cannot read {path} as a suite ({why}): give a suite written by `bench suite`"
+    )
+
+
+def _pyperf_file(path, name, **metadata):
+    run = pyperf.Run([1.0], metadata={"name": name, **metadata}, collect_metadata=False)
+    pyperf.BenchmarkSuite([pyperf.Benchmark([run])]).dump(str(path))
+    return path
+
+
+def test_load_suite_file_refuses_another_tools_pyperf_file(tmp_path):
+    path = _pyperf_file(tmp_path / "other.json", "json_dumps")
+    with pytest.raises(BenchError) as raised:
+        load_suite_file(path)
+    assert str(raised.value) == (
+        f"{path} holds no benchmark of this harness (named like loop_lag.p99_ms/shared/2500; "
+        "its first is 'json_dumps'): is it another tool's pyperf file? Give a suite written "
+        "by `bench suite`"
+    )
+
+
+def test_load_suite_file_refuses_what_suite_values_could_not_read(tmp_path):
+    odd_name = tmp_path / "odd_name.json"
+    odd_name.write_text(
+        '{"version": "1.0", "benchmarks": [{"metadata": {"name": 5}, "runs": [{"values": [1]}]}]}'
+    )
+    with pytest.raises(BenchError) as raised:
+        load_suite_file(odd_name)
+    assert str(raised.value) == f"{odd_name} is not a pyperf suite: a benchmark is named 5"
+    zeros = _pyperf_file(tmp_path / "zeros.json", "loop_lag.p99_ms/shared/16", zero_values="x")
+    with pytest.raises(BenchError) as raised:
+        load_suite_file(zeros)
+    assert str(raised.value) == (
+        f"{zeros} is not a suite `bench suite` wrote: loop_lag.p99_ms/shared/16 has "
+        "zero_values 'x', not a count"
+    )
+
+
+def test_load_suite_file_reads_a_suite_and_says_why_it_cannot(tmp_path, document):
+    path = tmp_path / "latest.json"
+    dump_atomic(build_suite([document("shared", 16)], {}), path)
+    assert load_suite_file(path).get_benchmark_names()[0] == "loop_lag.p99_ms/shared/16"
+    path.write_bytes(b"\xff")
+    with pytest.raises(BenchError, match=r"^cannot read suite .*latest\.json: 'utf-8' codec"):
+        load_suite_file(path)
+
+
+def test_load_suite_file_reads_a_gzipped_suite_as_pyperf_does(tmp_path, document):
+    path = tmp_path / "latest.json.gz"
+    build_suite([document("shared", 16)], {}).dump(str(path))
+    assert path.read_bytes()[:2] == b"\x1f\x8b"  # pyperf's writer compressed it
+    assert load_suite_file(path).get_benchmark_names()[0] == "loop_lag.p99_ms/shared/16"
+    path.write_bytes(path.read_bytes()[:20])
+    with pytest.raises(BenchError, match=r"^cannot read suite .*latest\.json\.gz: "):
+        load_suite_file(path)

@@ -1,32 +1,26 @@
+import contextlib
+import errno
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
+import psutil
 import pyperf
 import pytest
 
 import bench.commands.suite as suite_module
 from bench.cli import main
 from bench.commands.suite import SuiteOptions, suite_command
-from bench.suite.machine import MachineState
 from bench.suite.worker import WorkerFailed
 
+pytestmark = pytest.mark.usefixtures("quiet_machine")
 
-@pytest.fixture(autouse=True)
-def quiet_machine(monkeypatch):
-    monkeypatch.setattr(
-        suite_module, "read_machine_state", lambda: MachineState(1.0, 0.1, 2, None, "none")
-    )
-
-
-@pytest.fixture
-def fake_worker(monkeypatch, document):
-    calls = []
-
-    def run(config, out, timeout=None):
-        calls.append(config.label)
-        return document(config.mode, config.agents, lag_p99=float(len(calls)))
-
-    monkeypatch.setattr(suite_module, "run_worker", run)
-    return calls
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _options(tmp_path, **kwargs):
@@ -93,7 +87,7 @@ def test_an_interrupted_suite_keeps_latest_json_untouched(tmp_path, monkeypatch,
     ("args", "message"),
     [
         (["--profile", "huge"], "unknown profile 'huge'; choose one of: quick, default, full"),
-        (["--repeat", "0"], "REPEAT must be at least 1, got 0"),
+        (["--repeat", "0"], "--repeat must be at least 1, got 0"),
         (
             ["--modes", "shared turbo"],
             "unknown mode 'turbo'; choose one of: per_agent, shared, bare, raw",
@@ -125,3 +119,133 @@ def test_quick_profile_end_to_end_at_tiny_sizes(tmp_path):
     runs = list((tmp_path / "runs").glob("suite-*/*.json"))
     assert len(runs) == 8  # the raw run documents are kept beside the suite
     assert "### CPU per generation (us)" in (tmp_path / "latest.md").read_text()
+
+
+@pytest.fixture
+def sigterm_fails_the_test():
+    """A SIGTERM the suite does not handle fails the test instead of killing pytest."""
+
+    def unhandled(signum, frame):
+        raise AssertionError("SIGTERM reached the test: the suite did not handle it")
+
+    previous = signal.signal(signal.SIGTERM, unhandled)
+    yield unhandled
+    signal.signal(signal.SIGTERM, previous)
+
+
+def test_sigterm_stops_like_ctrl_c_with_exit_143(
+    tmp_path, monkeypatch, document, capsys, sigterm_fails_the_test
+):
+    (tmp_path / "latest.json").write_text('{"previous": true}')
+    calls = []
+
+    def run(config, out, timeout=None):
+        calls.append(config.label)
+        if len(calls) == 4:
+            os.kill(os.getpid(), signal.SIGTERM)  # what a CI timeout sends
+        return document(config.mode, config.agents)
+
+    monkeypatch.setattr(suite_module, "run_worker", run)
+    assert suite_command(_options(tmp_path)) == 143
+    assert signal.getsignal(signal.SIGTERM) is sigterm_fails_the_test  # restored after the runs
+    assert json.loads((tmp_path / "latest.json").read_text()) == {"previous": True}
+    (copy,) = tmp_path.glob("2*Z-*.json")
+    assert pyperf.BenchmarkSuite.load(str(copy)).get_metadata()["suite_complete"] is False
+    assert (tmp_path / f"{copy.stem}.md").exists()
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"stopped by SIGTERM after 3 of 16 runs: the runs so far are in "
+        f"{tmp_path / copy.stem}.json and .md; {tmp_path}/latest.* left as they were"
+    )
+
+
+def test_sigterm_stops_the_real_worker_and_leaves_no_orphan(tmp_path):
+    """`python -m bench suite` in a process of its own: SIGTERM while its worker runs."""
+    sizes = ["--modes", "raw", "--agents", "100", "--duration", "30", "--repeat", "1"]
+    command = [sys.executable, "-m", "bench", "suite", "--profile", "quick", *sizes]
+    pipe = subprocess.PIPE
+    with subprocess.Popen(
+        [*command, "--results-dir", str(tmp_path)], cwd=ROOT, stdout=pipe, stderr=pipe, text=True
+    ) as suite:
+        worker = _wait_for_worker(suite)
+        try:
+            suite.send_signal(signal.SIGTERM)
+            _, err = suite.communicate(timeout=15)
+            assert suite.returncode == 143
+            assert err.splitlines()[-1] == (
+                "stopped by SIGTERM with no run finished: nothing written; "
+                f"{tmp_path}/latest.* left as they were"
+            )
+            assert not worker.is_running()  # stopped and reaped before the suite exited
+        finally:
+            if worker.is_running():
+                worker.kill()  # the orphan of a broken suite: do not leave it to run 30 s
+            suite.kill()
+
+
+def _wait_for_worker(suite: subprocess.Popen, timeout: float = 10.0) -> psutil.Process:
+    """The suite's `python -m bench run` child, once it exists (not `pyperf system show`)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for child in psutil.Process(suite.pid).children():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                if child.cmdline()[1:4] == ["-m", "bench", "run"]:
+                    return child
+        time.sleep(0.05)
+    suite.kill()
+    raise AssertionError(f"no worker started within {timeout} s")
+
+
+def test_a_failed_run_is_not_reported_done(tmp_path, monkeypatch, document, capsys):
+    def run(config, out, timeout=None):
+        if config.label == "shared-16":
+            raise WorkerFailed("shared-16: worker killed by SIGKILL:\n(no output)")
+        return document(config.mode, config.agents)
+
+    monkeypatch.setattr(suite_module, "run_worker", run)
+    assert suite_command(_options(tmp_path, quiet=False, repeat=1)) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert "failed shared-16 #1" in lines and "done shared-16 #1" not in lines
+    assert "done raw-16 #1" in lines
+
+
+def test_a_failure_is_shown_verbatim_even_with_quiet(tmp_path, monkeypatch, document, capsys):
+    """Worker stderr is not rich markup: `list[int]` stays, `[/x]` does not crash the summary."""
+    failure = "raw-16: worker exited with 1:\nTypeError: list[int] expected [/x] " + "y" * 100
+
+    def run(config, out, timeout=None):
+        if config.label == "raw-16":
+            raise WorkerFailed(failure)
+        return document(config.mode, config.agents)
+
+    monkeypatch.setattr(suite_module, "run_worker", run)
+    assert suite_command(_options(tmp_path, repeat=1)) == 1
+    assert f"failed: {failure}\n" in capsys.readouterr().err  # one line, however long
+
+
+@pytest.mark.parametrize("failing", ["latest.md", "copy.json"])
+def test_a_file_that_cannot_be_written_is_named_and_the_runs_are_kept(
+    failing, tmp_path, monkeypatch, fake_worker, capsys
+):
+    dump, write = suite_module.dump_atomic, suite_module.write_text_atomic
+
+    def full_disk(real):
+        def writer(*args, **kwargs):
+            name = next(arg for arg in args if isinstance(arg, Path)).name
+            if name == failing or (failing == "copy.json" and re.match(r"2\d+T\d+Z-.*json", name)):
+                raise OSError(errno.ENOSPC, "No space left on device")
+            real(*args, **kwargs)
+
+        return writer
+
+    monkeypatch.setattr(suite_module, "dump_atomic", full_disk(dump))
+    monkeypatch.setattr(suite_module, "write_text_atomic", full_disk(write))
+    assert suite_command(_options(tmp_path)) == 1
+    line = capsys.readouterr().err.splitlines()[-1]
+    where = re.escape(str(tmp_path))
+    found = re.fullmatch(
+        rf"error: cannot write {where}/(\S+): No space left on device; "
+        rf"the run documents are kept in {where}/runs/suite-(\S+)",
+        line,
+    )
+    assert found, line
+    assert found[1] == ("latest.md" if failing == "latest.md" else f"{found[2]}.json")

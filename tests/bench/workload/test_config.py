@@ -45,3 +45,12 @@ def test_bad_input_is_named_with_the_fix(kwargs, message):
     with pytest.raises(BenchError) as raised:
         make_config(**kwargs)
     assert str(raised.value) == message
+
+
+def test_a_command_without_grid_side_is_not_told_to_give_it():
+    with pytest.raises(BenchError) as raised:
+        make_config(agents=2501, offer_grid_side=False)
+    assert str(raised.value) == (
+        "--agents must be a square number (agents sit on a square grid), got 2501: "
+        "the nearest are 2500 (50x50) and 2601 (51x51)"
+    )
