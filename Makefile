@@ -124,6 +124,17 @@ micro-compare: $(STAMP)
 	$(MICRO_PYTEST) --benchmark-compare$(if $(MICRO_BASE),=$(MICRO_BASE)) \
 		--benchmark-compare-fail=$(MICRO_FAIL)
 
+# A long run judged for flat memory (docs/soak.md): shared at 2,500 agents for SOAK_MINUTES;
+# fails when, over the second half, RSS grows faster than 1 KiB/s or the gc-tracked objects
+# by more than 1%. `make soak SOAK_MINUTES=5` for a quick look; SOAK_ARGS for more options.
+SOAK_MINUTES ?= 30
+SOAK_ARGS    ?=
+
+.PHONY: soak
+
+soak: $(STAMP)
+	$(PY) -m bench soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
+
 # The regression gate (README "The regression gate"): the base (merge-base with main, else
 # HEAD~1) against the working tree, side by side. Exit 0 pass, 1 regression, 2 could not
 # run. `make gate GATE_ARGS="--base v1.0"`, `GATE_ARGS=--validate` (false alarms, catch),

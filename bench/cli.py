@@ -74,11 +74,15 @@ def run(
         Path | None, typer.Option(help="Result file (default results/runs/<time>-<mode>-...).")
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar or table.")] = False,
+    objects_interval: Annotated[
+        float | None,
+        typer.Option(help="Also count gc-tracked objects every N seconds (a soak's trend)."),
+    ] = None,
 ) -> None:
     """Run the firefly workload in one mode and write one JSON result."""
     options = RunOptions(
         mode, agents, grid_side, period, nudge, duration, seed, clock, loop, lag_interval,
-        tracemalloc, out, quiet,
+        tracemalloc, out, quiet, objects_interval,
     )  # fmt: skip
     raise typer.Exit(run_command(options, ctx.obj))  # ctx.obj: main()'s argv, for meta.command
 
@@ -165,6 +169,36 @@ def suite(
         profile, _words(modes), _numbers(agents, "--agents"), duration, repeat, results_dir, quiet
     )
     raise typer.Exit(suite_command(options))
+
+
+@app.command()
+@_user_errors
+def soak(
+    ctx: typer.Context,
+    minutes: Annotated[float, typer.Option(help="Length of the run, minutes.")] = 30.0,
+    mode: _Mode = "shared",
+    agents: _Agents = 2500,
+    objects_interval: Annotated[
+        float, typer.Option(help="Count gc-tracked objects every N seconds.")
+    ] = 1.0,
+    max_rss_slope: Annotated[
+        float, typer.Option(help="Largest RSS slope forgiven over the second half, bytes/s.")
+    ] = 1024.0,
+    max_objects_growth: Annotated[
+        float, typer.Option(help="Largest growth of gc-tracked objects forgiven, a fraction.")
+    ] = 0.01,
+    results_dir: Annotated[Path, typer.Option(help="Where soak.md/.json go.")] = Path("results"),
+    quiet: Annotated[bool, typer.Option(help="No progress bar or tables.")] = False,
+) -> None:
+    """One long run judged for flat memory: exit 0 flat, 1 grew (see docs/soak.md)."""
+    from bench.commands.soak import SoakOptions, soak_command
+    from bench.soak import SoakLimits
+
+    limits = SoakLimits(max_rss_slope, max_objects_growth)
+    options = SoakOptions(
+        minutes, mode, agents or 2500, objects_interval, limits, results_dir, quiet
+    )
+    raise typer.Exit(soak_command(options, ctx.obj))
 
 
 @app.command()

@@ -60,6 +60,8 @@ class RunSpec:
     lag_interval: float = 0.010
     fps: float = 60.0
     trace_python: bool = False
+    objects_interval: float | None = None
+    """Also count gc-tracked objects every this many seconds (a soak's trend; costs lag)."""
     sink: BinaryIO | None = field(default=None, compare=False)
     """Where frames are rendered; None renders the same bytes into a null sink (headless)."""
     live_status: bool = False
@@ -73,6 +75,7 @@ class RunSpec:
             "lag_interval": self.lag_interval,
             "fps": self.fps,
             "trace_python": self.trace_python,
+            "objects_interval": self.objects_interval,
         }
 
 
@@ -141,7 +144,10 @@ class _FireflyRun:
         for per_agent in self.per_agent_probes:  # fewer than asked when set-up was stopped
             per_agent.units = len(lives)
         probes.checkpoint("after_setup")
-        monitor = ConvergenceMonitor(self.config.agents, self.config.period, on_flash=frame.mark)
+        # Only a running frame loop drains its marks: on the virtual clock, where it does not
+        # run, every flash of the run would pile up in its queue.
+        on_flash = frame.mark if frame in probes.active else None
+        monitor = ConvergenceMonitor(self.config.agents, self.config.period, on_flash=on_flash)
         self.monitor = monitor
         if not self.stop_requested.is_set():
             await self._run_agents(loop, swarm, lives, monitor, probes)
@@ -157,7 +163,7 @@ class _FireflyRun:
         agents = self.config.agents
         self.per_agent_probes: list[PerUnitProbe] = [
             MemoryProbe(agents, trace_python=self.spec.trace_python),
-            ObjectsProbe(agents, track=TRACKED_TYPES),
+            ObjectsProbe(agents, track=TRACKED_TYPES, sample_interval=self.spec.objects_interval),
         ]
         probes: list[Probe] = [CpuProbe(), *self.per_agent_probes]
         if self.spec.clock == "real":  # lag and frame timings mean nothing on a virtual clock

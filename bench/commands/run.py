@@ -41,6 +41,7 @@ class RunOptions:
     trace_python: bool = False
     out: Path | None = None
     quiet: bool = False
+    objects_interval: float | None = None
 
 
 def build_spec(options: RunOptions) -> RunSpec:
@@ -48,6 +49,9 @@ def build_spec(options: RunOptions) -> RunSpec:
     get_mode(options.mode)
     check_loop(options.loop, options.clock)
     check_lag_interval(options.lag_interval)
+    interval = options.objects_interval
+    if interval is not None and not (math.isfinite(interval) and interval > 0):
+        raise BenchError(f"--objects-interval must be a number of seconds > 0, got {interval}")
     config = make_config(
         agents=options.agents,
         grid_side=options.grid_side,
@@ -64,6 +68,7 @@ def build_spec(options: RunOptions) -> RunSpec:
         loop=options.loop,
         lag_interval=options.lag_interval,
         trace_python=options.trace_python,
+        objects_interval=options.objects_interval,
     )
 
 

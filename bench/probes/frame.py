@@ -2,19 +2,23 @@
 
 Each frame offloads the pending flashes to a thread (like the original renderer), decays and
 renders a side x side grid as ANSI bytes, and records the flush duration (which includes
-waiting for the loop to resume) and how far past its deadline the frame ended.
+waiting for the loop to resume) and how far past its deadline the frame ended. Durations go
+into histograms and per-second maxima, never a list per frame: memory stays flat however
+long the run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 import numpy as np
 
 from bench.probes.base import Probe, ProbeResult, cancel_and_wait
+from bench.probes.latency import Spread
 
 _HOME = b"\x1b[H"
 _ROW_END = b"\x1b[0m\n"
@@ -24,10 +28,7 @@ _PALETTE = (16, 58, 100, 142, 184, 226)
 _LEVELS = len(_PALETTE)
 # One entry per intensity level plus the row end, so a frame is one fancy index and one join.
 _LUT = np.array([f"\x1b[48;5;{code}m  ".encode() for code in _PALETTE] + [_ROW_END], dtype=object)
-_STATS_KEYS = [
-    f"{kind}_{stat}_ms" for kind in ("flush", "jitter") for stat in ("p50", "p99", "max")
-]
-_STATS_KEYS.append("jitter_mean_ms")
+_PERCENTILES = {"p50_ms": 50.0, "p99_ms": 99.0}
 _MIN_SECOND_COVERAGE = 0.5
 
 
@@ -47,61 +48,56 @@ def render_frame(grid: np.ndarray, side: int, status: str | None = None) -> byte
 
 
 def frame_metrics(
-    flush_ms: Sequence[float], jitter_ms: Sequence[float], elapsed_s: float, bytes_rendered: int
+    flush: Spread, jitter: Spread, elapsed_s: float, bytes_rendered: int
 ) -> dict[str, Any]:
     """Frame count, achieved fps and flush/jitter percentiles; None where there are no frames."""
-    frames = len(flush_ms)
-    if not frames:
-        empty = dict.fromkeys(_STATS_KEYS)
-        return {"frames": 0, "fps": None, **empty, "bytes_rendered": bytes_rendered}
+    frames = flush.count
     return {
         "frames": frames,
-        "fps": frames / elapsed_s if elapsed_s > 0 else None,
-        **_spread("flush", flush_ms),
-        **_spread("jitter", jitter_ms),
-        "jitter_mean_ms": float(np.mean(jitter_ms)),
+        "fps": frames / elapsed_s if frames and elapsed_s > 0 else None,
+        **flush.summary("flush", _PERCENTILES),
+        **jitter.summary("jitter", _PERCENTILES),
+        "jitter_mean_ms": jitter.mean_ms(),
         "bytes_rendered": bytes_rendered,
     }
 
 
-def _spread(name: str, values: Sequence[float]) -> dict[str, float]:
-    p50, p99 = np.percentile(values, [50, 99])
-    return {
-        f"{name}_p50_ms": float(p50),
-        f"{name}_p99_ms": float(p99),
-        f"{name}_max_ms": float(max(values)),
-    }
+class PerSecond:
+    """Per second of the run: frames started in it and the worst flush and jitter among them.
 
-
-def frame_series(
-    start_s: Sequence[float],
-    flush_ms: Sequence[float],
-    jitter_ms: Sequence[float],
-    elapsed_s: float,
-) -> dict[str, list[Any]]:
-    """Per second of the run: fps and the worst flush and jitter of the frames started in it.
-
-    A trailing second covered less than half is left out: too short a window to give a rate.
+    One entry per second (not per frame), so a long run costs a few bytes a second.
     """
-    n = max(0, int(elapsed_s + 1 - _MIN_SECOND_COVERAGE))
-    seconds = np.asarray(start_s, dtype=float).astype(np.intp)
-    keep = (seconds >= 0) & (seconds < n)
-    seconds = seconds[keep]
-    counts = np.bincount(seconds, minlength=n)
-    covered = np.minimum(1.0, elapsed_s - np.arange(n))
-    return {
-        "t_s": list(range(n)),
-        "fps": (counts / covered).tolist() if n else [],
-        "flush_max_ms": _max_per_second(seconds, np.asarray(flush_ms)[keep], counts),
-        "jitter_max_ms": _max_per_second(seconds, np.asarray(jitter_ms)[keep], counts),
-    }
 
+    def __init__(self) -> None:
+        self.counts: list[int] = []
+        self.flush_max_ms: list[float | None] = []
+        self.jitter_max_ms: list[float | None] = []
 
-def _max_per_second(seconds: np.ndarray, values: np.ndarray, counts: np.ndarray) -> list[Any]:
-    """The largest value of each second, None for a second without frames."""
-    top = np.full(len(counts), -np.inf)
-    np.maximum.at(top, seconds, values)
-    return [float(v) if c else None for v, c in zip(top, counts, strict=True)]
+    def record(self, start_s: float, flush_ms: float, jitter_ms: float) -> None:
+        """Count a frame that started `start_s` seconds into the run."""
+        second = int(start_s)
+        if second < 0:
+            return
+        while len(self.counts) <= second:
+            self.counts.append(0)
+            self.flush_max_ms.append(None)
+            self.jitter_max_ms.append(None)
+        self.counts[second] += 1
+        self.flush_max_ms[second] = max(self.flush_max_ms[second] or 0.0, flush_ms)
+        self.jitter_max_ms[second] = max(self.jitter_max_ms[second] or 0.0, jitter_ms)
+
+    def series(self, elapsed_s: float) -> dict[str, list[Any]]:
+        """fps and maxima per second; a trailing second covered less than half is left out."""
+        n = max(0, int(elapsed_s + 1 - _MIN_SECOND_COVERAGE))
+        pad = [None] * max(0, n - len(self.counts))
+        counts = (self.counts + [0] * len(pad))[:n]
+        covered = np.minimum(1.0, elapsed_s - np.arange(n))
+        return {
+            "t_s": list(range(n)),
+            "fps": (np.asarray(counts, dtype=float) / covered).tolist() if n else [],
+            "flush_max_ms": (self.flush_max_ms + pad)[:n],
+            "jitter_max_ms": (self.jitter_max_ms + pad)[:n],
+        }
 
 
 def _apply(grid: np.ndarray, batch: list[int]) -> None:
@@ -129,9 +125,9 @@ class FrameProbe(Probe):
         self._period, self._decay = 1.0 / fps, np.float32(decay)
         self._grid = np.zeros(side * side, dtype=np.float32)
         self._pending: list[int] = []
-        self._start_s: list[float] = []
-        self._flush_ms: list[float] = []
-        self._jitter_ms: list[float] = []
+        self._flush_ms, self._jitter_ms = Spread(), Spread()
+        self._per_second = PerSecond()
+        self._recent: deque[float] = deque()  # start times of the last second's frames
         self._bytes = 0
         self._last_frame = b""
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -149,7 +145,7 @@ class FrameProbe(Probe):
         if self._loop is None:
             return 0.0
         elapsed = self._loop.time() - self._t0
-        recent = len(self._start_s) - bisect.bisect_left(self._start_s, elapsed - 1.0)
+        recent = len(self._recent) - bisect.bisect_left(self._recent, elapsed - 1.0)
         return recent / min(1.0, elapsed) if elapsed > 0 else 0.0
 
     def mark(self, cell: int) -> None:
@@ -176,7 +172,7 @@ class FrameProbe(Probe):
         """Frame statistics so far and the per-second series."""
         elapsed = self._elapsed()
         metrics = frame_metrics(self._flush_ms, self._jitter_ms, elapsed, self._bytes)
-        series = frame_series(self._start_s, self._flush_ms, self._jitter_ms, elapsed)
+        series = self._per_second.series(elapsed)
         return ProbeResult(metrics=metrics, series={"frame_per_second": series})
 
     async def _run(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -212,9 +208,13 @@ class FrameProbe(Probe):
         self._last_frame = frame
 
     def _record(self, frame_start: float, flush_ms: float, jitter_ms: float) -> None:
-        self._start_s.append(frame_start - self._t0)
-        self._flush_ms.append(flush_ms)
-        self._jitter_ms.append(jitter_ms)
+        start_s = frame_start - self._t0
+        self._flush_ms.record(flush_ms)
+        self._jitter_ms.record(jitter_ms)
+        self._per_second.record(start_s, flush_ms, jitter_ms)
+        self._recent.append(start_s)
+        while self._recent[0] < start_s - 1.0:
+            self._recent.popleft()
 
     def _elapsed(self) -> float:
         if self._loop is None:

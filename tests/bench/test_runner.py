@@ -6,6 +6,7 @@ import signal
 import pytest
 
 from bench.commands.run import summary_table
+from bench.probes.frame import FrameProbe
 from bench.runner import RunSpec, execute
 from bench.workload import make_config
 
@@ -69,3 +70,15 @@ def test_a_complete_set_up_records_every_agent():
     assert document["metrics"]["work"]["agents"] == 25
     assert document["interrupted"] is False
     assert summary_table(document).title == "raw · 25 agents"
+
+
+def test_on_the_virtual_clock_flashes_are_not_queued_for_a_frame_loop_that_never_runs(
+    monkeypatch,
+):
+    marked: list[int] = []
+    monkeypatch.setattr(FrameProbe, "mark", lambda self, cell: marked.append(cell))
+
+    document = execute(RunSpec("raw", make_config(agents=25, duration=20.0), clock="virtual"))
+
+    assert document["metrics"]["work"]["flashes"] > 50
+    assert marked == []  # before, every flash of the run piled up in the probe's queue

@@ -4,6 +4,7 @@ import asyncio
 import io
 import re
 import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -11,11 +12,12 @@ import pytest
 from bench.probes.base import ProbeSet
 from bench.probes.frame import (
     FrameProbe,
+    PerSecond,
     cell_levels,
     frame_metrics,
-    frame_series,
     render_frame,
 )
+from bench.probes.latency import Spread
 
 DARK, BRIGHT = 16, 226
 _CELL = re.compile(rb"\x1b\[48;5;(\d+)m  ")
@@ -159,21 +161,53 @@ def test_result_before_start_has_no_frames():
     assert result.series["frame_per_second"]["t_s"] == []
 
 
+def spread(values):
+    result = Spread()
+    for value in values:
+        result.record(value)
+    return result
+
+
 def test_frame_metrics_from_synthetic_frames():
-    metrics = frame_metrics([1.0, 2.0, 3.0, 100.0], [0.0, 0.0, 0.0, 40.0], 0.1, 1234)
+    metrics = frame_metrics(spread([1.0, 2.0, 3.0, 100.0]), spread([0, 0, 0, 40.0]), 0.1, 1234)
     assert metrics["frames"] == 4
     assert metrics["fps"] == pytest.approx(40.0)
-    assert metrics["flush_p50_ms"] == pytest.approx(2.5)
+    # The recorded value at the rank (HdrHistogram, 3 digits): 2 of 4 is the 2nd, 99% the 4th.
+    assert metrics["flush_p50_ms"] == pytest.approx(2.0, rel=1e-3)
+    assert metrics["flush_p99_ms"] == pytest.approx(100.0, rel=1e-3)
     assert metrics["flush_max_ms"] == 100.0
-    assert metrics["jitter_p99_ms"] == pytest.approx(38.8)
+    assert metrics["jitter_p50_ms"] == 0.0
+    assert metrics["jitter_p99_ms"] == pytest.approx(40.0, rel=1e-3)
     assert metrics["jitter_mean_ms"] == pytest.approx(10.0)
     assert metrics["bytes_rendered"] == 1234
 
 
-def test_frame_series_groups_by_second_and_drops_a_short_trailing_second():
-    starts, flush, jitter = [0.0, 0.5, 1.2, 2.1], [1.0, 2.0, 3.0, 4.0], [0.0, 5.0, 0.0, 1.0]
-    series = frame_series(starts, flush, jitter, elapsed_s=2.25)
-    assert series == {
+async def test_a_long_run_costs_a_few_bytes_a_second_not_a_list_entry_per_frame():
+    probe = await run_probe(FrameProbe(side=2), 1.0)
+    frames = 36_000  # ten minutes at 60 fps
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for k in range(frames):
+            probe._record(probe._t0 + 1.0 + k / 60, 1.0 + k % 7, float(k % 3))
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    # Per-frame lists of three floats took 96 bytes a frame; per-second maxima take ~2.
+    assert grown / frames < 4
+
+
+def per_second(frames):
+    """A PerSecond fed with (start_s, flush_ms, jitter_ms) frames."""
+    result = PerSecond()
+    for frame in frames:
+        result.record(*frame)
+    return result
+
+
+def test_per_second_groups_by_second_and_drops_a_short_trailing_second():
+    frames = [(0.0, 1.0, 0.0), (0.5, 2.0, 5.0), (1.2, 3.0, 0.0), (2.1, 4.0, 1.0)]
+    assert per_second(frames).series(elapsed_s=2.25) == {
         "t_s": [0, 1],
         "fps": [2.0, 1.0],
         "flush_max_ms": [2.0, 3.0],
@@ -181,11 +215,18 @@ def test_frame_series_groups_by_second_and_drops_a_short_trailing_second():
     }
 
 
-def test_frame_series_rates_a_mostly_covered_trailing_second_and_marks_empty_ones():
-    series = frame_series([0.1, 2.2], [1.0, 7.0], [0.0, 2.0], elapsed_s=2.5)
+def test_per_second_rates_a_mostly_covered_trailing_second_and_marks_empty_ones():
+    series = per_second([(0.1, 1.0, 0.0), (2.2, 7.0, 2.0)]).series(elapsed_s=2.5)
     assert series["t_s"] == [0, 1, 2]
     assert series["fps"] == [1.0, 0.0, 2.0]
     assert series["flush_max_ms"] == [1.0, None, 7.0]
+
+
+def test_per_second_pads_seconds_after_the_last_frame():
+    series = per_second([(0.1, 1.0, 0.0)]).series(elapsed_s=3.0)
+    assert series["t_s"] == [0, 1, 2]
+    assert series["fps"] == [1.0, 0.0, 0.0]
+    assert series["jitter_max_ms"] == [0.0, None, None]
 
 
 @pytest.mark.parametrize(

@@ -97,3 +97,35 @@ def test_units_can_be_corrected_after_set_up():
     assert probe.units == 40_000
     with pytest.raises(ValueError, match=r"^units must be at least 1, got 0$"):
         probe.units = 0
+
+
+async def test_sampled_counts_give_the_trend_of_the_second_half():
+    gc.collect()
+    probe = ObjectsProbe(units=1, sample_interval=1.0)
+    kept = []
+    probe.start()
+    for _ in range(20):  # looptime: 20 virtual seconds, 1,000 more objects each
+        kept += [[] for _ in range(1_000)]
+        await asyncio.sleep(1.0)
+    await probe.stop()
+    result = probe.result()
+
+    series = result.series["objects"]
+    assert series["t_s"] == pytest.approx([float(k) for k in range(1, 20)], abs=0.01)
+    assert series["count"][-1] - series["count"][0] >= 18_000
+    assert result.metrics["objects_slope_per_s"] == pytest.approx(1_000, rel=0.05)
+
+
+def test_without_an_interval_nothing_is_sampled():
+    probe = ObjectsProbe(units=1)
+    probe.start()  # no loop needed: no task
+
+    result = probe.result()
+    assert result.series["objects"] == {"t_s": [], "count": []}
+    assert result.metrics["objects_slope_per_s"] is None
+
+
+def test_rejects_a_sample_interval_that_is_not_positive():
+    with pytest.raises(ValueError) as error:
+        ObjectsProbe(units=1, sample_interval=0)
+    assert str(error.value) == "sample_interval must be positive, got 0"
