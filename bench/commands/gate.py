@@ -1,6 +1,7 @@
 """`python -m bench gate` (what `make gate` runs): does the head regress against the base?
 
-Exit 0 = pass, 1 = regression, 2 = could not run (with the reason), 130 = interrupted.
+Exit 0 = pass, 1 = regression, 2 = could not run (with the reason), 130 = interrupted
+(Ctrl-C or SIGTERM).
 Writes results/gate.md and results/gate.json in every case but bad command-line input;
 `--validate` writes results/gate-validate.md/.json instead.
 """
@@ -36,6 +37,7 @@ from bench.gate.sides import (
 )
 from bench.gate.slowdown import inject_slowdown
 from bench.result_file import check_writable, write_json_atomic, write_text_atomic
+from bench.stopping import sigterm_stops
 from bench.suite.pyperf_suite import load_suite_file, suite_values
 
 _ROOT = Path(__file__).resolve().parents[2]
@@ -76,9 +78,10 @@ def gate_command(options: GateOptions) -> int:
         stored, settings = _stored(options.baseline, settings, console)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     runs_dir = (options.results_dir / "runs" / f"{name}-{stamp}").resolve()
-    if options.validate:
-        return _validate(options, settings, runs_dir, console)
-    report = _gate(options, settings, stored, runs_dir, console)
+    with sigterm_stops():  # a CI timeout's SIGTERM stops the gate as Ctrl-C does: no orphan
+        if options.validate:
+            return _validate(options, settings, runs_dir, console)
+        report = _gate(options, settings, stored, runs_dir, console)
     write_json_atomic(options.results_dir / "gate.json", gate_report.as_json(report))
     write_text_atomic(options.results_dir / "gate.md", gate_report.as_markdown(report))
     out = Console(quiet=options.quiet)

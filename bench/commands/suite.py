@@ -9,15 +9,13 @@ worker and keep the runs so far in the copies named with the time and commit.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from rich.console import Console
@@ -28,6 +26,7 @@ from rich.table import Table
 from bench.environment import collect_meta
 from bench.errors import BenchError
 from bench.result_file import check_writable, write_text_atomic
+from bench.stopping import EXIT_STATUS, sigterm_stops, stop_signal
 from bench.suite.machine import noise_warnings, read_machine_state
 from bench.suite.matrix import Matrix, interleaved, make_matrix, repeated_notes
 from bench.suite.pyperf_suite import build_suite, dump_atomic
@@ -35,7 +34,6 @@ from bench.suite.table import MetricTable, format_row, metric_tables, render_mar
 from bench.suite.worker import WorkerConfig, WorkerFailed, run_worker
 
 _STARTUP_ESTIMATE_S = 2.0  # interpreter start, setup and checkpoints around each run
-_EXIT_STOPPED = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + signal, as shells report
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +60,6 @@ class _Outcome:
         return self.stopped_by is not None
 
 
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the suite is: it then stops exactly as on Ctrl-C."""
-
-
 def suite_command(options: SuiteOptions) -> int:
     """Run the suite; 0 = all runs done, 1 = some runs failed or a file could not be written,
     130 = interrupted (Ctrl-C), 143 = terminated (SIGTERM, what CI timeouts send)."""
@@ -88,24 +82,6 @@ def suite_command(options: SuiteOptions) -> int:
     return _finish(outcome, matrix, suite_meta, out_dir, name, console)
 
 
-@contextlib.contextmanager
-def _sigterm_stops() -> Iterator[None]:
-    """While active, SIGTERM raises _Terminated as SIGINT raises KeyboardInterrupt.
-
-    Without it SIGTERM ends the suite on the spot: no summary, and the worker runs on.
-    """
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # already stopping: a second one changes nothing
-    raise _Terminated
-
-
 def _measure(
     matrix: Matrix, out_dir: Path, name: str, console: Console
 ) -> tuple[_Outcome, dict[str, Any]]:
@@ -114,12 +90,12 @@ def _measure(
     suite_meta: dict[str, Any] = {"runs_dir": f"runs/suite-{name}"}  # relative to the JSON
     started = time.monotonic()
     try:
-        with _sigterm_stops():
+        with sigterm_stops():
             suite_meta |= _suite_meta(matrix, console)
             started = time.monotonic()
             _run_all(matrix, out_dir / suite_meta["runs_dir"], console, outcome)
     except KeyboardInterrupt as stop:
-        outcome.stopped_by = signal.SIGTERM if isinstance(stop, _Terminated) else signal.SIGINT
+        outcome.stopped_by = stop_signal(stop)
     suite_meta["suite_elapsed_s"] = round(time.monotonic() - started, 1)
     suite_meta["suite_complete"] = not outcome.interrupted
     return outcome, suite_meta
@@ -145,7 +121,7 @@ def _finish(
         total = len(matrix.configs) * matrix.repeat
         line = _stop_line(outcome.stopped_by, outcome, total, out_dir / name, problem is None)
         alerts.print(escape(line))
-        return _EXIT_STOPPED[outcome.stopped_by]
+        return EXIT_STATUS[outcome.stopped_by]
     if not outcome.documents:
         alerts.print("[red]no run finished: nothing written[/red]")
     return 1 if outcome.failures or problem is not None else 0

@@ -1,6 +1,9 @@
 """`python -m bench gate` through the CLI: exit statuses, gate.json/gate.md, one real run."""
 
 import json
+import os
+import signal
+import time
 
 import pyperf
 import pytest
@@ -9,6 +12,7 @@ import bench.commands.gate as gate_module
 from bench.cli import main
 from bench.errors import BenchError
 from bench.gate.compare import cannot_run
+from bench.stopping import Terminated
 from bench.suite.pyperf_suite import load_suite_file
 
 
@@ -213,3 +217,24 @@ def test_a_small_real_gate_of_head_against_itself(tmp_path):
     assert all(c["verdict"] in ("pass", "warn", "fail", "improved", "skip") for c in timing)
     assert (tmp_path / "gate.md").read_text(encoding="utf-8").startswith("# Performance gate")
     assert len(list((tmp_path / "runs").glob("gate-*/*.json"))) == 12
+
+
+def test_sigterm_stops_the_comparison_as_ctrl_c_does(tmp_path, monkeypatch):
+    """What a CI timeout sends: measure's Ctrl-C path (stop the worker, keep the runs) serves it."""
+    suite = tmp_path / "suite.json"
+    write_suite(suite, agents=16, duration=0.5)
+    stops = []
+
+    def compare(stored, label, head, settings, runs_dir, console):
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # a worker's run, cut short by the signal
+        except KeyboardInterrupt as stop:
+            stops.append(type(stop))
+        return cannot_run("stopped", settings, None, head)
+
+    monkeypatch.setattr(gate_module, "compare_with_baseline", compare)
+    previous = signal.getsignal(signal.SIGTERM)
+    assert gate(tmp_path, "--baseline", str(suite), "--modes", "raw", "--agents", "16") == 2
+    assert stops == [Terminated]
+    assert signal.getsignal(signal.SIGTERM) is previous  # restored once the gate is done
