@@ -19,9 +19,11 @@ def check_writable(path: Path, option: str = "--out") -> None:
     user actually typed (`--out`, `--results-dir`, `--out-dir`).
     """
     if path.is_dir():
-        raise BenchError(
-            f"{option} {path} is a directory; give a file name such as {path}/run.json"
-        )
+        if option == "--out":  # the user named this very path
+            raise BenchError(
+                f"{option} {path} is a directory; give a file name such as {path}/run.json"
+            )
+        raise BenchError(f"cannot write {path} in {option} {path.parent}: it is a directory")
     refuse_non_regular(path, option)
     parent = path.parent
     blocker = next((p for p in (parent, *parent.parents) if p.exists()), None)

@@ -176,6 +176,7 @@ class _LineReporter:
     def __init__(self, console: Console) -> None:
         self._console = console
         self._next_report = 0.0
+        self._set_up = False
 
     def __enter__(self) -> _LineReporter:
         return self
@@ -184,9 +185,10 @@ class _LineReporter:
         pass
 
     def setup(self, done: int, total: int) -> None:
-        """Say when setup is complete."""
-        if done == total:
+        """Say once when setup is complete (the runner also reports after its last batch)."""
+        if done == total and not self._set_up:
             self._console.print(f"set up {total:,} agents")
+            self._set_up = True
 
     def running(self, elapsed: float, duration: float, flashes: int) -> None:
         """One line per tenth of the run."""

@@ -285,3 +285,14 @@ def test_write_json_or_keep_shows_a_big_result_in_mib(tmp_path, temporary_folder
 
     assert message is not None
     assert f"(the result needs 3.0 MiB ({size:,} bytes))" in message
+
+
+def test_check_writable_names_a_folder_option_and_the_file_in_it(tmp_path):
+    (tmp_path / "latest.json").mkdir()
+
+    with pytest.raises(BenchError) as raised:
+        check_writable(tmp_path / "latest.json", "--results-dir")
+
+    assert str(raised.value) == (
+        f"cannot write {tmp_path / 'latest.json'} in --results-dir {tmp_path}: it is a directory"
+    )

@@ -1,11 +1,13 @@
 """The runner: a run stopped during set-up records, and divides by, the agents set up."""
 
 import gc
+import io
 import signal
 
 import pytest
+from rich.console import Console
 
-from bench.commands.run import summary_table
+from bench.commands.run import _LineReporter, summary_table
 from bench.probes.frame import FrameProbe
 from bench.runner import RunSpec, execute
 from bench.workload import make_config
@@ -82,3 +84,13 @@ def test_on_the_virtual_clock_flashes_are_not_queued_for_a_frame_loop_that_never
 
     assert document["metrics"]["work"]["flashes"] > 50
     assert marked == []  # before, every flash of the run piled up in the probe's queue
+
+
+def test_plain_progress_says_once_that_set_up_is_complete():
+    console = Console(file=io.StringIO(), width=80)
+    reporter = _LineReporter(console)
+
+    for done in (500, 1000, 1000):  # the runner reports after its last batch, then again
+        reporter.setup(done, 1000)
+
+    assert console.file.getvalue() == "set up 1,000 agents\n"
