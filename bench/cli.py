@@ -78,12 +78,30 @@ def run(
         float | None,
         typer.Option(help="Also count gc-tracked objects every N seconds (a soak's trend)."),
     ] = None,
+    inject_slowdown: Annotated[
+        float | None,
+        # The gate's proof that it catches a slowdown (its head side only): not for users.
+        typer.Option(hidden=True, help="Slow every engine by this fraction of CPU per generation."),
+    ] = None,
 ) -> None:
     """Run the firefly workload in one mode and write one JSON result."""
     options = RunOptions(
-        mode, agents, grid_side, period, nudge, duration, seed, clock, loop, lag_interval,
-        tracemalloc, out, quiet, objects_interval,
-    )  # fmt: skip
+        mode=mode,
+        agents=agents,
+        grid_side=grid_side,
+        period=period,
+        nudge=nudge,
+        duration=duration,
+        seed=seed,
+        clock=clock,
+        loop=loop,
+        lag_interval=lag_interval,
+        trace_python=tracemalloc,
+        out=out,
+        quiet=quiet,
+        objects_interval=objects_interval,
+        inject_slowdown=inject_slowdown,
+    )
     raise typer.Exit(run_command(options, ctx.obj))  # ctx.obj: main()'s argv, for meta.command
 
 
@@ -102,7 +120,16 @@ def demo(
     """Show the live grid of flashes in this terminal (q or Ctrl-C quits)."""
     from bench.commands.demo import demo_command
 
-    options = RunOptions(mode, agents, grid_side, period, nudge, duration, seed, "real", loop)
+    options = RunOptions(
+        mode=mode,
+        agents=agents,
+        grid_side=grid_side,
+        period=period,
+        nudge=nudge,
+        duration=duration,
+        seed=seed,
+        loop=loop,
+    )
     raise typer.Exit(demo_command(options))
 
 
@@ -139,10 +166,25 @@ def profile(
     from bench.commands.profile import ProfileOptions, profile_command
     from bench.profiling import Sampling
 
-    run_options = RunOptions(mode, agents, grid_side, period, nudge, duration, seed, "real", loop)
-    sampling = Sampling(rate, idle, native, gil)
+    run_options = RunOptions(
+        mode=mode,
+        agents=agents,
+        grid_side=grid_side,
+        period=period,
+        nudge=nudge,
+        duration=duration,
+        seed=seed,
+        loop=loop,
+    )
     options = ProfileOptions(
-        run_options, compare, memory, sampling, flamegraph, top, out_dir, quiet
+        run=run_options,
+        compare=compare,
+        memory=memory,
+        sampling=Sampling(rate=rate, idle=idle, native=native, gil=gil),
+        flamegraph=flamegraph,
+        top=top,
+        out_dir=out_dir,
+        quiet=quiet,
     )
     raise typer.Exit(profile_command(options))
 
@@ -166,7 +208,13 @@ def suite(
     from bench.commands.suite import SuiteOptions, suite_command
 
     options = SuiteOptions(
-        profile, _words(modes), _numbers(agents, "--agents"), duration, repeat, results_dir, quiet
+        profile=profile,
+        modes=_words(modes),
+        agents=_numbers(agents, "--agents"),
+        duration=duration,
+        repeat=repeat,
+        results_dir=results_dir,
+        quiet=quiet,
     )
     raise typer.Exit(suite_command(options))
 
@@ -194,9 +242,14 @@ def soak(
     from bench.commands.soak import SoakOptions, soak_command
     from bench.soak import SoakLimits
 
-    limits = SoakLimits(max_rss_slope, max_objects_growth)
     options = SoakOptions(
-        minutes, mode, agents or 2500, objects_interval, limits, results_dir, quiet
+        minutes=minutes,
+        mode=mode,
+        agents=agents or 2500,
+        objects_interval=objects_interval,
+        limits=SoakLimits(rss_slope_bytes_per_s=max_rss_slope, objects_growth=max_objects_growth),
+        results_dir=results_dir,
+        quiet=quiet,
     )
     raise typer.Exit(soak_command(options, ctx.obj))
 
@@ -220,7 +273,8 @@ def report(
     """Write a report of a suite (or two compared): report.html (self-contained) and report.md."""
     from bench.commands.report import ReportOptions, report_command
 
-    raise typer.Exit(report_command(ReportOptions(suites or [], out_dir, quiet)))
+    options = ReportOptions(suites=suites or [], out_dir=out_dir, quiet=quiet)
+    raise typer.Exit(report_command(options))
 
 
 @app.command()
@@ -250,7 +304,7 @@ def gate(
     inject_slowdown: Annotated[
         float | None,
         typer.Option(
-            help="Test the gate: slow a temporary copy of the head's engine by this fraction."
+            help="Test the gate: slow the head's engines by this fraction of CPU per generation."
         ),
     ] = None,
     validate: Annotated[
@@ -262,7 +316,7 @@ def gate(
     ),
     quiet: Annotated[bool, typer.Option(help="No progress bar or table.")] = False,
 ) -> None:
-    """Base vs head, side by side: exit 0 pass, 1 regression, 2 could not run (see README)."""
+    """Base vs head, side by side: exit 0 pass, 1 regression, 2 could not run (docs/gate.md)."""
     from bench.commands.gate import GateOptions, gate_command
 
     overrides = {
@@ -274,15 +328,15 @@ def gate(
         "confidence": confidence,
     }
     options = GateOptions(
-        base,
-        head,
-        baseline,
-        inject_slowdown,
-        validate,
-        validate_runs,
-        results_dir,
-        quiet,
-        overrides,
+        base=base,
+        head=head,
+        baseline=baseline,
+        inject_slowdown=inject_slowdown,
+        validate=validate,
+        validate_runs=validate_runs,
+        results_dir=results_dir,
+        quiet=quiet,
+        overrides=overrides,
     )
     raise typer.Exit(gate_command(options))
 

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, BinaryIO, Protocol
 
@@ -66,6 +66,9 @@ class RunSpec:
     """Where frames are rendered; None renders the same bytes into a null sink (headless)."""
     live_status: bool = False
     """Append a status line (mode, agents, R, FPS, lag p99) to every rendered frame."""
+    inject_slowdown: float | None = None
+    """Slow every engine of the run by this fraction of CPU per generation (the gate's
+    proof that it catches a slowdown; needs an engine with instruments)."""
 
     def as_config(self) -> dict[str, Any]:
         """The run's `config` block: the workload's constants plus the harness settings."""
@@ -76,6 +79,7 @@ class RunSpec:
             "fps": self.fps,
             "trace_python": self.trace_python,
             "objects_interval": self.objects_interval,
+            "inject_slowdown": self.inject_slowdown,
         }
 
 
@@ -105,9 +109,31 @@ def execute(
     SIGINT and SIGTERM stop the run early; the document then says `"interrupted": true`.
     """
     meta = collect_meta(loop=spec.loop, clock=spec.clock, argv=argv)
-    with asyncio.Runner(loop_factory=loop_factory(spec.loop, spec.clock)) as runner:
+    with (
+        _slowed(spec.inject_slowdown),
+        asyncio.Runner(loop_factory=loop_factory(spec.loop, spec.clock)) as runner,
+    ):
         outcome = runner.run(_FireflyRun(spec, reporter or _Silent()).run())
     return build_document(meta=meta, config=spec.as_config(), **outcome)
+
+
+@contextlib.contextmanager
+def _slowed(fraction: float | None) -> Iterator[None]:
+    """With a fraction, the gate's slowdown registered for every engine of the process
+    until the run ends (before any set-up); without, nothing: the engine, maybe the
+    gate's base, needs no instruments."""
+    if fraction is None:
+        yield
+        return
+    from bench.slowdown import Slowdown  # only an engine with instruments has it
+
+    slowdown = Slowdown(fraction)
+    cs.add_instrument(slowdown)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(KeyError):  # gone already if it ever raised
+            cs.remove_instrument(slowdown)
 
 
 class _FireflyRun:

@@ -44,6 +44,7 @@ from cascade.runtime.events import (
 )
 from cascade.runtime.executor import LocalExecutor
 from cascade.runtime.flow import FlowManager
+from cascade.runtime.instruments import Instrument, add_instrument, remove_instrument
 from cascade.runtime.resolvers import ArgumentResolver, ConstraintResolver
 from cascade.runtime.resource_manager import ResourceManager
 from cascade.runtime.solver import NativeSolver
@@ -87,6 +88,7 @@ __all__ = [
     "Graph",
     "InMemoryStateBackend",
     "Inject",
+    "Instrument",
     "LazyResult",
     "LocalExecutor",
     "MappedLazyResult",
@@ -114,8 +116,10 @@ __all__ = [
     "TaskExecutionStarted",
     "TaskRetrying",
     "TaskSkipped",
+    "add_instrument",
     "build_graph",
     "inject",
+    "remove_instrument",
     "resource",
     "run",
     "task",

@@ -26,17 +26,9 @@ from bench.gate.checks import Series
 from bench.gate.compare import cannot_run, compare_sides, compare_with_baseline
 from bench.gate.report import GateReport
 from bench.gate.settings import TIMING_METRICS, GateSettings, load_settings
-from bench.gate.sides import (
-    Side,
-    checked_out,
-    default_base,
-    head_copy,
-    is_dirty,
-    repo_root,
-    resolve,
-)
-from bench.gate.slowdown import inject_slowdown
+from bench.gate.sides import Side, checked_out, default_base, is_dirty, repo_root, resolve
 from bench.result_file import check_writable, write_json_atomic, write_text_atomic
+from bench.slowdown import check_fraction
 from bench.stopping import sigterm_stops
 from bench.suite.pyperf_suite import load_suite_file, suite_values
 
@@ -120,10 +112,7 @@ def _compare(
     try:
         head = _head(options, stack)
         if options.inject_slowdown is not None:
-            copy = stack.enter_context(head_copy(head.source))
-            inject_slowdown(copy, options.inject_slowdown)
-            label = f"{head.label} + {options.inject_slowdown:.0%} injected slowdown"
-            head = Side(label, head.commit, copy)
+            head = _slowed(head, options.inject_slowdown)
         if stored is not None:
             label = str(options.baseline)
             return compare_with_baseline(stored, label, head, settings, runs_dir, console)
@@ -148,6 +137,14 @@ def _head(options: GateOptions, stack: contextlib.ExitStack) -> Side:
     dirty = is_dirty(repo)
     label = "working tree" + (" (uncommitted changes)" if dirty else "")
     return Side(label, resolve(repo, "HEAD"), _ROOT)
+
+
+def _slowed(head: Side, fraction: float) -> Side:
+    """The head, its engines slowed by `fraction` in every run (`bench run
+    --inject-slowdown`): the proof that the gate catches a slowdown."""
+    check_fraction(fraction)
+    label = f"{head.label} + {fraction:.0%} injected slowdown"
+    return dataclasses.replace(head, label=label, slowdown=fraction)
 
 
 def _base(options: GateOptions, stack: contextlib.ExitStack) -> Side:
@@ -214,6 +211,7 @@ def _validate(
     repo = repo_root(_ROOT)
     tree = Side("working tree", resolve(repo, "HEAD"), _ROOT)
     fraction = 0.15 if options.inject_slowdown is None else options.inject_slowdown
+    check_fraction(fraction)  # before the A/A gates, not after them
     result = validate.run_validation(
         tree, settings, options.validate_runs, fraction, runs_dir, console
     )

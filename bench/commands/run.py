@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+import cascade as cs
 from bench.errors import BenchError
 from bench.loops import check_loop
 from bench.probes.loop_lag import HIGHEST_SECONDS, MAX_INTERVAL_SECONDS
@@ -42,6 +43,7 @@ class RunOptions:
     out: Path | None = None
     quiet: bool = False
     objects_interval: float | None = None
+    inject_slowdown: float | None = None
 
 
 def build_spec(options: RunOptions) -> RunSpec:
@@ -61,6 +63,8 @@ def build_spec(options: RunOptions) -> RunSpec:
         seed=options.seed,
     )
     check_memory(options.mode, config.agents)
+    if options.inject_slowdown is not None:
+        check_slowdown(options.inject_slowdown)
     return RunSpec(
         options.mode,
         config,
@@ -69,7 +73,20 @@ def build_spec(options: RunOptions) -> RunSpec:
         lag_interval=options.lag_interval,
         trace_python=options.trace_python,
         objects_interval=options.objects_interval,
+        inject_slowdown=options.inject_slowdown,
     )
+
+
+def check_slowdown(fraction: float) -> None:
+    """Refuse a bad fraction, or an engine without the instruments the slowdown needs."""
+    if not hasattr(cs, "add_instrument"):
+        raise BenchError(
+            "--inject-slowdown needs an engine with instruments (cascade.add_instrument); "
+            f"the engine at {Path(cs.__file__).parent} has none"
+        )
+    from bench.slowdown import check_fraction
+
+    check_fraction(fraction)
 
 
 def check_lag_interval(interval: float) -> None:

@@ -33,9 +33,8 @@ def compare_sides(
     """Measure base and head side by side with the head's harness, and judge the head."""
     started = time.monotonic()
     report = _report("paired", base, head, settings)
-    found = _run(
-        report, plan(settings), {BASE: base, HEAD: head}, head, settings, runs_dir, console
-    )
+    runs = plan(settings, head_slowdown=head.slowdown)
+    found = _run(report, runs, {BASE: base, HEAD: head}, head, settings, runs_dir, console)
     if found is None:
         return _elapsed(report, started)
     report.checks = (
@@ -57,7 +56,7 @@ def compare_with_baseline(
         "time differ, so this is less reliable than a paired gate; deterministic counts "
         "are not compared (a stored suite has no virtual-clock runs)"
     )
-    runs = plan(settings, (HEAD,), deterministic=False)
+    runs = plan(settings, (HEAD,), deterministic=False, head_slowdown=head.slowdown)
     found = _run(report, runs, {HEAD: head}, head, settings, runs_dir, console)
     if found is None:
         return _elapsed(report, started)

@@ -8,6 +8,7 @@ rotating from round to round, so drift of the machine falls evenly on both sides
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,11 +63,18 @@ class SideFailed(Exception):
 
 
 def plan(
-    settings: GateSettings, sides: tuple[str, ...] = (BASE, HEAD), *, deterministic: bool = True
+    settings: GateSettings,
+    sides: tuple[str, ...] = (BASE, HEAD),
+    *,
+    deterministic: bool = True,
+    head_slowdown: float | None = None,
 ) -> list[Planned]:
-    """Every run of a gate, in the order they run."""
+    """Every run of a gate, in the order they run; with `head_slowdown`, the head's runs
+    slow their engines by that fraction (`bench run --inject-slowdown`)."""
     runs = [
-        Planned(side, _virtual_config(mode, settings), "deterministic", 0)
+        Planned(
+            side, _slowed(_virtual_config(mode, settings), side, head_slowdown), "deterministic", 0
+        )
         for mode in (settings.modes if deterministic else ())
         for side in sides
     ]
@@ -76,7 +84,10 @@ def plan(
         order = sides if index % 2 == 0 else tuple(reversed(sides))
         for mode in modes[shift:] + modes[:shift]:
             config = WorkerConfig(mode, settings.agents, settings.duration)
-            runs += [Planned(side, config, "timing", index) for side in order]
+            runs += [
+                Planned(side, _slowed(config, side, head_slowdown), "timing", index)
+                for side in order
+            ]
     return runs
 
 
@@ -128,6 +139,14 @@ def _record(found: Measurements, planned: Planned, document: dict[str, Any]) -> 
     series = found.timing[planned.side][mode]
     for path in TIMING_METRICS:
         series[path][planned.index] = BY_PATH[path].value(document)
+
+
+def _slowed(config: WorkerConfig, side: str, head_slowdown: float | None) -> WorkerConfig:
+    """The head's runs carry the slowdown; the base's never do (its engine may be too old
+    to have the instruments it needs)."""
+    if side != HEAD or head_slowdown is None:
+        return config
+    return dataclasses.replace(config, inject_slowdown=head_slowdown)
 
 
 def _virtual_config(mode: str, settings: GateSettings) -> WorkerConfig:

@@ -9,7 +9,6 @@ that does not resolve, or a checkout without git history, is a BenchError (exit 
 from __future__ import annotations
 
 import contextlib
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -30,6 +29,8 @@ class Side:
     commit: str | None
     source: Path
     """The folder holding this side's `cascade/` (and, for the head, `bench/`)."""
+    slowdown: float | None = None
+    """CPU per generation its engines are slowed by (`--inject-slowdown`, the head only)."""
 
 
 def repo_root(start: Path) -> Path:
@@ -108,17 +109,6 @@ def run_folder(harness: Path, engine: Path) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="bench-gate-run-") as folder:
         (Path(folder) / HARNESS).symlink_to((harness / HARNESS).resolve(), target_is_directory=True)
         (Path(folder) / ENGINE).symlink_to((engine / ENGINE).resolve(), target_is_directory=True)
-        yield Path(folder)
-
-
-@contextlib.contextmanager
-def head_copy(source: Path) -> Iterator[Path]:
-    """A temporary copy of `source`'s cascade/ (to change freely) beside a link to its bench/."""
-    with tempfile.TemporaryDirectory(prefix="bench-gate-copy-") as folder:
-        shutil.copytree(
-            source / ENGINE, Path(folder) / ENGINE, ignore=shutil.ignore_patterns("__pycache__")
-        )
-        (Path(folder) / HARNESS).symlink_to((source / HARNESS).resolve(), target_is_directory=True)
         yield Path(folder)
 
 

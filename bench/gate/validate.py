@@ -1,12 +1,14 @@
 """Does the gate work here? A/A runs (false alarms) and one run with a known slowdown (catch).
 
 `python -m bench gate --validate` compares the working tree with itself several times,
-where every failure is a false alarm, then with a temporary copy whose engine spins for a
-known fraction of its CPU per generation, which the gate must catch and name.
+where every failure is a false alarm, then with itself once more, its engines on the head
+side spinning for a known fraction of their CPU per generation (see bench.slowdown),
+which the gate must catch and name.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,8 +19,7 @@ from bench.gate import report as gate_report
 from bench.gate.compare import compare_sides
 from bench.gate.report import GateReport
 from bench.gate.settings import GateSettings
-from bench.gate.sides import Side, head_copy
-from bench.gate.slowdown import inject_slowdown
+from bench.gate.sides import Side
 
 _CPU = "CPU per generation"
 
@@ -40,7 +41,7 @@ def run_validation(
     runs_dir: Path,
     console: Console,
 ) -> Validation:
-    """`same_runs` A/A gates of `tree` against itself, then one against a slowed copy."""
+    """`same_runs` A/A gates of `tree` against itself, then one against itself slowed."""
     validation = Validation(fraction, [], None)
     for index in range(same_runs):
         console.print(f"A/A gate {index + 1} of {same_runs}: the working tree against itself")
@@ -49,12 +50,11 @@ def run_validation(
         if report.status in ("cannot_run", "interrupted"):
             return validation
     console.print(
-        f"Injected gate: the working tree against a copy {fraction:.0%} slower per generation"
+        f"Injected gate: the working tree against itself {fraction:.0%} slower per generation"
     )
-    with head_copy(tree.source) as copy:
-        inject_slowdown(copy, fraction)
-        slowed = Side(f"{tree.label} + {fraction:.0%} injected slowdown", tree.commit, copy)
-        validation.injected = compare_sides(tree, slowed, settings, runs_dir / "injected", console)
+    label = f"{tree.label} + {fraction:.0%} injected slowdown"
+    slowed = dataclasses.replace(tree, label=label, slowdown=fraction)
+    validation.injected = compare_sides(tree, slowed, settings, runs_dir / "injected", console)
     return validation
 
 

@@ -32,6 +32,8 @@ class WorkerConfig:
     clock: str = "real"
     loop: str = "asyncio"
     trace_python: bool = False
+    inject_slowdown: float | None = None
+    """The gate's slowdown for this run's engine (`bench run --inject-slowdown`), or none."""
 
     @property
     def label(self) -> str:
@@ -46,7 +48,14 @@ class WorkerConfig:
             *("--nudge", repr(self.nudge), "--seed", str(self.seed)),
             *("--clock", self.clock, "--loop", self.loop, "--quiet", "--out", str(out)),
             *(["--tracemalloc"] if self.trace_python else []),
+            *self._slowdown(),
         ]
+
+    def _slowdown(self) -> list[str]:
+        # Only when asked: the gate's base may run an engine without instruments.
+        if self.inject_slowdown is None:
+            return []
+        return ["--inject-slowdown", repr(self.inject_slowdown)]
 
 
 class WorkerFailed(Exception):

@@ -28,7 +28,7 @@ _NOT_CONNECTED = "LocalBusConnector is not connected: call 'await connector.conn
 
 @dataclass(frozen=True, slots=True)
 class BrokerStatistics:
-    """A snapshot of a broker's counters, for tests, benchmarks and health checks."""
+    """A snapshot of a broker's counters, for tests, measurements and health checks."""
 
     published: int
     routed: int

@@ -148,17 +148,17 @@ Permit = tuple[GlobalConstraint, ...]
 class ConstraintManager:
     """Holds the engine's constraints and makes tasks wait until all that apply permit them."""
 
+    active: bool = False
+    """True while at least one constraint is set (else admission is free): one attribute
+    for hot paths, which ask before every task call."""
+
     def __init__(self, handlers: Iterable[ConstraintHandler] | None = None) -> None:
         handlers = default_handlers() if handlers is None else handlers
         self._handlers = {h.type: h for h in handlers}
         self._constraints: dict[str, GlobalConstraint] = {}
         self._by_topic: dict[str, str] = {}
         self._changed = ChangeSignal()
-
-    @property
-    def active(self) -> bool:
-        """True when at least one constraint is set (else admission is free)."""
-        return bool(self._constraints)
+        self.active = False  # on the instance too: the quickest lookup there is
 
     def constraints(self) -> tuple[GlobalConstraint, ...]:
         """The constraints in force."""
@@ -178,11 +178,13 @@ class ConstraintManager:
             )
         handler.validate(constraint)
         self._constraints[constraint.id] = constraint
+        self.active = True
         self._changed.notify()
 
     def remove(self, constraint_id: str) -> None:
         """Drop a constraint (no error when absent) and wake the tasks it held back."""
         if self._constraints.pop(constraint_id, None) is not None:
+            self.active = bool(self._constraints)
             self._changed.notify()
 
     async def acquire(self, task_name: str, on_blocked: Callable[[str], None]) -> Permit:

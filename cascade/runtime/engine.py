@@ -3,6 +3,15 @@
 Everything that belongs to one execution (state backend, FlowManager, resource scope,
 params) lives in a `_Run` object local to that `run()` call, never on the Engine. What the
 runs of a thread share (`_ThreadShared`) holds nothing of a run across an await.
+
+A run's whole life is one coroutine, `Engine._run`, and the Python stack stays flat however
+deep its tail calls go. A generation that is a plain chain of calls whose resources are set
+up runs call by call, right there (see cascade.runtime.chain): no graph, no plan, no flow.
+Anything else takes the general path (`_run_graph`); both give the same results, events,
+counters and errors. A run waits inside that one frame all its life, so nothing per run or
+per generation gets a coroutine of its own: each would be one more object for the garbage
+collector, for every waiting run. Instruments (cascade.runtime.instruments) hear of runs
+and generations; without any, a hook point costs one truth test.
 """
 
 from __future__ import annotations
@@ -15,16 +24,24 @@ from dataclasses import asdict, dataclass
 from types import MappingProxyType
 from typing import Any
 
-from cascade.connectors.base import Connector, Subscription
+from cascade.connectors.base import Connector
 from cascade.errors import DefinitionError, TargetSkippedError
 from cascade.graph.build import build_graph
 from cascade.graph.model import Graph, Node
 from cascade.runtime import events as ev
 from cascade.runtime.bus import MessageBus
-from cascade.runtime.chain import arguments, chain_of
-from cascade.runtime.constraints import CONSTRAINT_TOPICS, ConstraintManager, Permit
+from cascade.runtime.chain import (
+    ChainRun,
+    chain_of,
+    resources_ready,
+    set_up_resources,
+    take_call,
+)
+from cascade.runtime.connection import ConnectionLease
+from cascade.runtime.constraints import ConstraintManager, Permit
 from cascade.runtime.executor import LocalExecutor
 from cascade.runtime.flow import FlowManager
+from cascade.runtime.instruments import PROCESS, Instrument, Instruments
 from cascade.runtime.loop_turns import LoopTurns
 from cascade.runtime.resolvers import ArgumentResolver, ConstraintResolver
 from cascade.runtime.resource_manager import ResourceManager
@@ -71,11 +88,12 @@ class _Counters:
     tasks_retried: int = 0
 
 
-class _Run(ResourceScope):
+class _Run(ChainRun):
     """The per-execution state of one `run()` call. A run is its own run-scoped resource
-    scope: one object per run where there were two, for a swarm of runs that wait."""
+    scope and keeps its chain generations' target calls (see ChainRun): one object per
+    run where there would be three, for a swarm of runs that wait."""
 
-    __slots__ = ("_factory", "_held", "_number", "_state", "generation", "params", "started")
+    __slots__ = ("_factory", "_number", "_state", "generation", "params", "started")
 
     def __init__(
         self,
@@ -92,16 +110,6 @@ class _Run(ResourceScope):
         self.started = asyncio.get_running_loop().time()
         self._factory = factory
         self._state = None if lazy_state else factory(self.run_id)
-        self._held: list[Any] | None = None
-
-    def held(self) -> list[Any]:
-        """The list that holds the target call's arguments while earlier calls wait: one
-        per run, refilled every generation. A list per generation would live as long as
-        the wait, and every young collection of the garbage collector would walk it. After
-        the call it keeps that call's arguments but the previous call's result."""
-        if self._held is None:
-            self._held = []
-        return self._held
 
     @property
     def run_id(self) -> str:
@@ -132,9 +140,14 @@ class Engine:
         state_backend_factory: Callable[[str], StateBackend] | None = None,
         system_resources: Mapping[str, float] | None = None,
         connector: Connector | None = None,
+        instruments: Iterable[Instrument] = (),
     ) -> None:
-        self.solver = solver or NativeSolver()
-        self.executor = executor or LocalExecutor()
+        self._solver = solver or NativeSolver()
+        self._executor = executor or LocalExecutor()
+        # Read once, here and by the setters: the chain path asks at every call, and a
+        # class attribute read through an instance is the slowest lookup there is.
+        self._solver_bypassable = self._solver.bypassable
+        self._executor_bypassable = self._executor.bypassable
         self.bus = bus or MessageBus()
         self.state_backend_factory = state_backend_factory or InMemoryStateBackend
         # The default backend is private to its run, and a chain's results go straight to
@@ -146,9 +159,30 @@ class Engine:
         self.arg_resolver = ArgumentResolver()
         self.constraint_resolver = ConstraintResolver()
         self.connector = connector
-        self._connection = _ConnectionLease(connector, self.constraint_manager)
+        self._connection = ConnectionLease(connector, self.constraint_manager)
         self._resources: dict[str, ResourceDefinition] = {}
         self._counters = _Counters()
+        # The process-wide instruments themselves unless this engine has its own: no
+        # object more per engine.
+        self._instruments = Instruments(instruments, PROCESS) if instruments else PROCESS
+
+    @property
+    def solver(self) -> NativeSolver:
+        """Orders a graph into stages; a plain chain skips it if it is `bypassable`."""
+        return self._solver
+
+    @solver.setter
+    def solver(self, solver: NativeSolver) -> None:
+        self._solver, self._solver_bypassable = solver, solver.bypassable
+
+    @property
+    def executor(self) -> LocalExecutor:
+        """Makes task calls; a plain chain makes them itself if it is `bypassable`."""
+        return self._executor
+
+    @executor.setter
+    def executor(self, executor: LocalExecutor) -> None:
+        self._executor, self._executor_bypassable = executor, executor.bypassable
 
     def register(self, definition: ResourceDefinition) -> None:
         """Make a `@cs.resource` available to every run of this engine (replaces by name)."""
@@ -159,6 +193,19 @@ class Engine:
     def statistics(self) -> EngineStatistics:
         """A snapshot of the engine's lifetime counters."""
         return EngineStatistics(**asdict(self._counters))
+
+    def add_instrument(self, instrument: Instrument) -> None:
+        """Call `instrument`'s hooks for this engine's runs (see `cascade.Instrument`)."""
+        if self._instruments is PROCESS:
+            self._instruments = Instruments((), PROCESS)
+        self._instruments.add(instrument)
+
+    def remove_instrument(self, instrument: Instrument) -> None:
+        """Stop calling `instrument` for this engine's runs; KeyError when it is not
+        registered on this engine (`cascade.remove_instrument` removes process-wide ones)."""
+        if self._instruments is PROCESS:
+            raise KeyError(f"{instrument!r} is not registered here")
+        self._instruments.remove(instrument)
 
     def run(
         self, target: LazyResult, params: Mapping[str, Any] | None = None
@@ -178,158 +225,65 @@ class Engine:
         return self._run(target, params)
 
     async def _run(self, target: Any, params: Mapping[str, Any] | None) -> Any:
-        """One run's whole life in one coroutine: its counters and events, the connection
-        lease and the resource scope, and inside them the tail-call loop.
-
-        The Python stack stays flat however deep the recursion goes. A generation that is a
-        plain chain of calls whose resources are set up runs link by link, right here (see
-        cascade.runtime.chain): no graph, no plan, no flow. Anything else takes the general
-        path (`_run_graph`); both give the same results, events, counters and errors. A run
-        waits inside this frame all its life, so nothing per run or per generation gets a
-        coroutine of its own: each would be one more object for the garbage collector.
-        """
-        # Few locals on purpose: the frame is made with the coroutine, when run() is
-        # called (a swarm calls it for every agent while setting up), and lives as long.
+        """One run's whole life (see the module's docstring): counted in, the connection
+        leased, one generation per turn of the loop until one gives a plain value, the
+        resources torn down, counted out. Its frame lives as long: it keeps few locals."""
         run = self._start(target, params)
         try:
             if self._connection.needed:
                 await self._connection.acquire()
             try:
-                # What every run on this thread shares (a loop, and so a run, stays on its
-                # thread): a list refilled by every chain generation, valid only until this
-                # run first waits, and the loop-turn counter. Nothing per run or per engine:
-                # one object less per agent for the garbage collector.
                 scratch, turns = _here.scratch, _here.turns
                 while True:
                     turn = turns.mark()
-                    links = self._chain(target, scratch)
-                    if links is not None and not _set_up(links, run):
-                        links = links.copy()  # setting up may wait: keep a list of its own
-                        scratch.clear()
-                        if not await self._set_up_chain(links, run):
+                    if self._instruments:
+                        self._instrument("before_generation", run, run.generation + 1, target)
+                    links = chain_of(target, scratch) if self._solver_bypassable else None
+                    if links is not None and not resources_ready(links, run):
+                        links = _own(links, scratch)  # setting up may wait
+                        if not await set_up_resources(links, run):
                             links = None  # a task-scoped resource: the general path's job
-                    if links is None:  # not a chain
+                    if links is None:
                         result = await self._run_graph(target, run)
-                    else:
-                        if len(links) > 6 and links is scratch:
-                            links = links.copy()  # read after the first wait
-                            scratch.clear()
-                        # The target's call is held apart, its arguments ready but for the
-                        # previous call's result: while an earlier call waits, the run holds
-                        # none of the generation's LazyResults, and they can be freed.
-                        last = len(links) - 3
-                        final_task, final_id, final_slot = target.task, target._id, links[-2]
-                        final_args: Any  # a list or a dict when the result goes in
-                        final_kwargs: Any
-                        final_args, final_kwargs = arguments(
-                            target,
-                            final_slot,
-                            links[-1],
-                            None,
-                            run,
-                            run.held() if type(final_slot) is int else None,
-                        )
-                        target = result = None
-                        for index in range(0, len(links), 3):
-                            if index < last:  # an earlier call
-                                lazy = links[index]
-                                task, node_id = lazy.task, lazy._id
-                                args, kwargs = arguments(
-                                    lazy, links[index + 1], links[index + 2], result, run
-                                )
-                                del lazy
-                            if index == 0 and links is scratch:
-                                links.clear()  # one or two calls: read whole, before any wait
-                            if index == last:
-                                # arguments() made them the run's list, or a dict.
-                                if type(final_slot) is int:
-                                    final_args[final_slot] = result
-                                elif final_slot is not None:
-                                    final_kwargs[final_slot] = result
-                                task, node_id = final_task, final_id
-                                args, kwargs = final_args, final_kwargs
-                            # Per call, as the general path: a pause may come mid-chain.
-                            permit = (
-                                await self._admit(task.name, node_id, {}, run)
-                                if self.constraint_manager.active
-                                else ()
+                    else:  # a plain chain: one call after the other, the target's last
+                        count = run.take_target(links)
+                        if count > 2:
+                            links = _own(links, scratch)  # read again after a call waits
+                        target = result = None  # waiting calls keep no LazyResult alive
+                        for _ in range(count):
+                            direct = (  # no executor, admission or listener to go through
+                                self._executor_bypassable
+                                and not self.constraint_manager.active
+                                and (self.bus.idle or not self._observed())
                             )
-                            try:
-                                if not (
-                                    type(self.executor) is LocalExecutor
-                                    and (self.bus.idle or not self._observed())
-                                ):
-                                    # The general path's attempt: events, another executor,
-                                    # fresh kwargs.
-                                    call = self._execute_once(
-                                        task, node_id, run, tuple(args), dict(kwargs), 1
-                                    )
-                                    del args, kwargs  # not kept while the call waits
-                                    result = await call
-                                elif task.is_async:  # nobody listens: just call it
-                                    call = task.func(*args, **kwargs)
-                                    del args, kwargs
-                                    result = await call
-                                    self._counters.tasks_executed += 1
-                                else:
-                                    result = task.func(*args, **kwargs)
-                                    self._counters.tasks_executed += 1
-                            finally:
-                                if permit:
-                                    self.constraint_manager.release(permit)
+                            call, node_id, result = self._next_call(run, links, result, direct)
+                            if call is not None:
+                                result = await call
+                            if direct:  # else the general path's attempt counted it
+                                self._counters.tasks_executed += 1
                             if not self._private_state:
                                 run.state.put_result(node_id, result)
-                        if type(final_slot) is int:
-                            # The run's list keeps the rest until the next generation
-                            # overwrites it: emptying it would free and regrow its array.
-                            final_args[final_slot] = None
-                        del final_args, final_kwargs
                     run.generation += 1
                     self._counters.generations += 1
+                    if self._instruments:
+                        self._instrument("after_generation", run, run.generation, result)
                     if not isinstance(result, LazyResult):
                         break
                     target = result
                     run.clear_state()
-                    # A generation that never waited is followed by a yield, so that
-                    # nobody is starved. The first too: a swarm starts its runs in one
-                    # loop pass, and their first two generations in one pass would be the
-                    # longest the loop ever stalls (lag max 143-188 ms against 100-133 ms
-                    # with the yield, 2,500 agents).
                     if not turns.moved(turn):
-                        await asyncio.sleep(0)
+                        await asyncio.sleep(0)  # it never waited: let the others run
             except BaseException as exc:
                 await self._leave(run, exc)
                 raise
             await self._leave(run, None)
-        except asyncio.CancelledError:
-            self._counters.runs_cancelled += 1
-            self._publish_run_finished(run, "cancelled", None)
-            raise
         except BaseException as exc:
-            self._counters.runs_failed += 1
-            self._publish_run_finished(run, "failed", repr(exc))
+            self._finish(run, exc)  # failed, or cancelled
             raise
         finally:
             self._counters.runs_active -= 1
-        self._counters.runs_succeeded += 1
-        self._publish_run_finished(run, "succeeded", None)
+        self._finish(run, None)
         return result
-
-    async def _leave(self, run: _Run, exc: BaseException | None) -> None:
-        """Tear the run's resources down and release the connection: what `async with
-        self._connection, run:` would do (the run is its resource scope), without keeping
-        two bound __aexit__ methods alive for the whole run."""
-        try:
-            await run.close(exc)
-        finally:
-            if self._connection.needed:
-                await self._connection.release()
-
-    def _observed(self) -> bool:
-        """Whether anybody listens to task executions (then events are built); asked only
-        when the bus is not idle (`bus.idle`, one attribute, answers for most runs)."""
-        bus = self.bus
-        return bus.wants(ev.TaskExecutionStarted) or bus.wants(ev.TaskExecutionFinished)
 
     def _start(self, target: LazyResult, params: Mapping[str, Any] | None) -> _Run:
         """Count the run in, announce it, and give it its own state and resource scope."""
@@ -344,18 +298,104 @@ class Engine:
         )
         if not self.bus.idle and self.bus.wants(ev.RunStarted):
             self.bus.publish(ev.RunStarted(run.run_id, target.task.name, run.params))
+        if self._instruments:
+            self._instrument("run_started", run, target)
         return run
 
-    def _publish_run_finished(self, run: _Run, status: str, error: str | None) -> None:
+    def _finish(self, run: _Run, error: BaseException | None) -> None:
+        """Count the run out (succeeded without `error`, else cancelled or failed) and say so."""
+        counters = self._counters
+        if error is None:
+            status = "succeeded"
+            counters.runs_succeeded += 1
+        elif isinstance(error, asyncio.CancelledError):
+            status = "cancelled"
+            counters.runs_cancelled += 1
+        else:
+            status = "failed"
+            counters.runs_failed += 1
         if not self.bus.idle and self.bus.wants(ev.RunFinished):
             duration = asyncio.get_running_loop().time() - run.started
-            self.bus.publish(ev.RunFinished(run.run_id, status, duration, run.generation, error))
+            text = repr(error) if status == "failed" else None
+            self.bus.publish(ev.RunFinished(run.run_id, status, duration, run.generation, text))
+        if self._instruments:
+            self._instrument("run_finished", run, status, error)
 
-    def _chain(self, target: LazyResult, into: list[Any]) -> list[Any] | None:
-        """The generation's calls as a chain in `into` (see chain_of), or None for the
-        general path. Called exactly once per generation, whatever path it then takes
-        (`bench gate --inject-slowdown` wraps it)."""
-        return chain_of(target, into) if type(self.solver) is NativeSolver else None
+    def _instrument(self, hook: str, run: _Run, *args: Any) -> None:
+        """Call `hook` of the instruments that have it, for `run` (asked only when there
+        are any: `if self._instruments` is the one test a run pays without)."""
+        self._instruments.call(hook, self, run.run_id, *args)
+
+    async def _leave(self, run: _Run, exc: BaseException | None) -> None:
+        """Tear the run's resources down and release the connection: what `async with
+        self._connection, run:` would do (the run is its resource scope), without keeping
+        two bound __aexit__ methods alive for the whole run."""
+        try:
+            await run.close(exc)
+        finally:
+            if self._connection.needed:
+                await self._connection.release()
+
+    def _observed(self) -> bool:
+        """Whether anybody listens to task executions (then their events are built). The
+        bus's `idle`, one attribute, answers for most engines."""
+        bus = self.bus
+        return not bus.idle and (
+            bus.wants(ev.TaskExecutionStarted) or bus.wants(ev.TaskExecutionFinished)
+        )
+
+    def _next_call(
+        self, run: _Run, links: list[Any], result: Any, direct: bool
+    ) -> tuple[Awaitable[Any] | None, int, Any]:
+        """Start the chain's next call: the first left in `links` (taken off), else the
+        target's, with `result`, the previous call's, in its slot. `direct`: call the task
+        itself, else through the general path's attempt (events, executor, admission).
+
+        Returns what to await for the call's result, its node id, and the result when
+        there is nothing to await (a plain function has returned it). Its arguments are
+        not returned: the run's frame must not hold them while the call waits.
+        """
+        target = not links
+        if target:  # only the target's call is left, ready but for `result`
+            task, node_id, slot = run.target_task, run.target_id, run.target_slot
+            args, kwargs = run.target_args, run.target_kwargs
+            run.target_args = run.target_kwargs = None
+            if type(slot) is int:
+                args[slot] = result
+            elif slot is not None:
+                kwargs[slot] = result
+        else:
+            task, node_id, slot, args, kwargs = take_call(links, result, run)
+        call = None
+        if direct and not task.is_async:
+            result = task.func(*args, **kwargs)
+        elif direct:
+            call = task.func(*args, **kwargs)
+        elif self.constraint_manager.active:
+            call = self._admitted_call(task, node_id, run, tuple(args), dict(kwargs))
+        else:
+            call = self._execute_once(task, node_id, run, tuple(args), dict(kwargs), 1)
+        if target and type(slot) is int:
+            args[slot] = None  # the run's list keeps the target's arguments, not the result
+        return call, node_id, result
+
+    async def _admitted_call(
+        self, task: Task, node_id: int, run: _Run, args: tuple, kwargs: dict[str, Any]
+    ) -> Any:
+        """A chain's call while constraints are set: admitted first, call by call as on the
+        general path (a pause may come mid-chain), then made as `_next_call` would make it."""
+        permit = await self._admit(task.name, node_id, {}, run)
+        try:
+            if not self._executor_bypassable or self._observed():
+                return await self._execute_once(task, node_id, run, args, kwargs, 1)
+            result = task.func(*args, **kwargs)
+            if task.is_async:
+                result = await result
+            self._counters.tasks_executed += 1
+            return result
+        finally:
+            if permit:
+                self.constraint_manager.release(permit)
 
     async def _run_graph(self, target: LazyResult, run: _Run) -> Any:
         """The general path: build the graph, solve it, execute it stage by stage."""
@@ -375,20 +415,6 @@ class Engine:
         for name in needed:
             if not run.is_task_scoped(name):
                 await run.get(name)
-
-    @staticmethod
-    async def _set_up_chain(links: list[Any], run: _Run) -> bool:
-        """Check and set up a chain's resources as `_prepare` would; False when one is
-        task-scoped (set up per task execution: the general path's job)."""
-        needed = _needed(links)
-        run.check(needed)
-        for name in needed:
-            if run.is_task_scoped(name):
-                return False  # set up per task execution: the general path's job
-        for name in needed:
-            if not run.ready(name):
-                await run.get(name)
-        return True
 
     @staticmethod
     def _bind_param(node: Node, run: _Run) -> None:
@@ -523,11 +549,10 @@ class Engine:
         self, task: Task, node_id: int, run: _Run, args: tuple, kwargs: dict[str, Any], attempt: int
     ) -> Any:
         """One attempt of a task call; its events are built only when someone listens."""
-        bus = self.bus
-        observed = bus.wants(ev.TaskExecutionStarted) or bus.wants(ev.TaskExecutionFinished)
+        observed = self._observed()
         started = asyncio.get_running_loop().time() if observed else 0.0
         if observed:
-            bus.publish(ev.TaskExecutionStarted(run.run_id, task.name, node_id, attempt))
+            self.bus.publish(ev.TaskExecutionStarted(run.run_id, task.name, node_id, attempt))
         try:
             result = await self.executor.execute(task, args, kwargs)
         except Exception as exc:
@@ -549,7 +574,10 @@ class Engine:
 
 
 class _ThreadShared(threading.local):
-    """What the runs of every engine on one thread share: see `Engine._run`."""
+    """What the runs of every engine on one thread share (a loop, and so a run, stays on
+    its thread): a list that every chain generation refills, valid only until its run
+    first waits, and the loop-turn counter. Nothing per run or per engine: one object
+    less per agent for the garbage collector."""
 
     def __init__(self) -> None:
         self.scratch: list[Any] = []
@@ -559,41 +587,15 @@ class _ThreadShared(threading.local):
 _here = _ThreadShared()
 
 
-def _set_up(links: list[Any], run: _Run) -> bool:
-    """Whether every resource the chain's calls need is set up, those missing being set up
-    right here when none of them needs awaiting. False leaves it to `_set_up_chain` (which
-    also raises for a resource nobody registered)."""
-    missing = None
-    for index in range(2, len(links), 3):
-        for _, name in links[index]:
-            if not run.ready(name):
-                if missing is not None and name != missing:
-                    return _set_up_now(list(_needed(links)), run)
-                missing = name
-    return missing is None or _set_up_now((missing,), run)
-
-
-def _set_up_now(names: Iterable[str], run: _Run) -> bool:
-    # All or nothing, in the order given (_needed's): a check that fails finds none set up.
-    for name in names:
-        if not (run.ready(name) or run.can_set_up_now(name)):
-            return False
-    for name in names:
-        if not run.ready(name):
-            run.set_up_now(name)
-    return True
-
-
-def _needed(links: list[Any]) -> dict[str, list[str]]:
-    """Resource name -> names of the chain's tasks that need it, in the order the general
-    path sets them up (graph.required_resources(): target first, names sorted per call)."""
-    needed: dict[str, list[str]] = {}
-    for index in range(len(links) - 3, -1, -3):
-        resources = links[index + 2]
-        if resources:
-            for name in sorted([name for _, name in resources]):
-                needed.setdefault(name, []).append(links[index].task.name)
-    return needed
+def _own(links: list[Any], scratch: list[Any]) -> list[Any]:
+    """`links` in a list of its own when it is the thread's scratch list, for a chain read
+    after a wait: other runs refill the scratch list meanwhile. The scratch list is
+    emptied, so that it keeps none of this generation's LazyResults alive."""
+    if links is not scratch:
+        return links
+    own = links.copy()
+    scratch.clear()
+    return own
 
 
 async def _gather_or_cancel(coroutines: Iterable[Awaitable[Any]]) -> list[Any]:
@@ -606,64 +608,3 @@ async def _gather_or_cancel(coroutines: Iterable[Awaitable[Any]]) -> list[Any]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
-
-
-class _ConnectionLease:
-    """Connects the engine's own connector while at least one run is active.
-
-    Reference-counted so that one run finishing never disconnects the others; it also
-    mirrors retained constraint messages into the ConstraintManager while connected.
-    """
-
-    __slots__ = ("_connector", "_constraints", "_lock", "_loop", "_subscription", "_users")
-
-    def __init__(self, connector: Connector | None, constraints: ConstraintManager) -> None:
-        self._connector = connector
-        self._constraints = constraints
-        self._users = 0
-        self._subscription: Subscription | None = None
-        self._lock: asyncio.Lock | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def _lock_here(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        if self._lock is None or self._loop is not loop:
-            # An asyncio.Lock belongs to one loop; a later cs.run() brings a new loop.
-            self._lock, self._loop = asyncio.Lock(), loop
-        return self._lock
-
-    @property
-    def needed(self) -> bool:
-        """False without a connector: then a run need not acquire or release anything."""
-        return self._connector is not None
-
-    async def acquire(self) -> None:
-        """One more run uses the connection: connect it if it is the first."""
-        if self._connector is None:
-            return
-        async with self._lock_here():
-            if self._users == 0:
-                await self._connector.connect()
-                self._subscription = await self._connector.subscribe(
-                    CONSTRAINT_TOPICS, self._on_constraint
-                )
-                # Let the connector deliver retained constraints before any task is admitted.
-                await asyncio.sleep(0)
-            self._users += 1
-
-    async def release(self) -> None:
-        """One run less uses the connection: disconnect it if it was the last."""
-        if self._connector is None:
-            return
-        async with self._lock_here():
-            self._users -= 1
-            if self._users == 0:
-                subscription, self._subscription = self._subscription, None
-                if subscription is not None:
-                    await subscription.unsubscribe()
-                await self._connector.disconnect()
-                # Unheard while disconnected, a clear would leave them stale; replay restores them.
-                self._constraints.forget_messages()
-
-    async def _on_constraint(self, topic: str, payload: Any) -> None:
-        self._constraints.apply_message(topic, payload)

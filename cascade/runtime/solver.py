@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from cascade.errors import DefinitionError
 from cascade.graph.model import Graph, Node
 
@@ -10,6 +12,16 @@ Plan = list[list[Node]]
 
 class NativeSolver:
     """Topological levels (Kahn's algorithm): a node's stage follows all its sources' stages."""
+
+    bypassable: ClassVar[bool] = True
+    """Whether the engine may run a plain chain of calls without a graph or a plan: its one
+    plan is its calls in order, deepest first, as `resolve` gives it. A subclass that
+    overrides `resolve` is asked every generation, unless it says True."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "resolve" in vars(cls) and "bypassable" not in vars(cls):
+            cls.bypassable = False
 
     def resolve(self, graph: Graph) -> Plan:
         """Return the stages of `graph`; raise DefinitionError when it has a cycle."""

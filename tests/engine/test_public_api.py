@@ -12,13 +12,14 @@ PUBLIC = {
     "ArgumentResolver", "CapacityError", "CascadeError", "ConcurrencyHandler",
     "ConstraintManager", "ConstraintResolver", "DefinitionError", "Edge", "EdgeKind", "Engine",
     "EngineStatistics", "Event", "FlowManager", "GlobalConstraint", "Graph",
-    "InMemoryStateBackend", "Inject", "LazyResult", "LocalExecutor", "MappedLazyResult",
-    "MessageBus", "NativeSolver", "Node", "Param", "PauseHandler", "RateLimitHandler",
-    "ResourceAcquired", "ResourceDefinition", "ResourceError", "ResourceManager",
-    "ResourceNotFoundError", "ResourceReleased", "Router", "RoutingError", "RunFinished",
-    "RunStarted", "StateBackend", "TargetSkippedError", "Task", "TaskBlocked",
+    "InMemoryStateBackend", "Inject", "Instrument", "LazyResult", "LocalExecutor",
+    "MappedLazyResult", "MessageBus", "NativeSolver", "Node", "Param", "PauseHandler",
+    "RateLimitHandler", "ResourceAcquired", "ResourceDefinition", "ResourceError",
+    "ResourceManager", "ResourceNotFoundError", "ResourceReleased", "Router", "RoutingError",
+    "RunFinished", "RunStarted", "StateBackend", "TargetSkippedError", "Task", "TaskBlocked",
     "TaskExecutionFinished", "TaskExecutionStarted", "TaskRetrying", "TaskSkipped",
-    "build_graph", "inject", "resource", "run", "task", "wait",
+    "add_instrument", "build_graph", "inject", "remove_instrument", "resource", "run", "task",
+    "wait",
 }  # fmt: skip
 
 # The engine's core must not know about the pluggable parts (bus, resources, connectors).

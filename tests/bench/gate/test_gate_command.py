@@ -172,6 +172,21 @@ def test_a_bad_slowdown_fraction_cannot_run(tmp_path, no_runs):
     assert "must be a fraction like 0.15" in load(tmp_path / "gate.json")["reason"]
 
 
+def test_an_injected_slowdown_slows_the_head_side_in_place(tmp_path, monkeypatch):
+    seen = {}
+
+    def compare(base, head, settings, runs_dir, console):
+        seen.update(base=base, head=head)
+        return cannot_run("stop here", settings, base, head)
+
+    monkeypatch.setattr(gate_module, "compare_sides", compare)
+    assert gate(tmp_path, "--base", "HEAD", "--inject-slowdown", "0.2") == 2
+    head, base = seen["head"], seen["base"]
+    assert head.slowdown == 0.2 and base.slowdown is None
+    assert head.source == gate_module._ROOT  # no copy of the engine: an instrument does it
+    assert head.label.endswith(" + 20% injected slowdown")
+
+
 def test_a_base_without_the_engine_still_writes_gate_json(tmp_path, monkeypatch, git, commit_all):
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
     repo = tmp_path / "repo"

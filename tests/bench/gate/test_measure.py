@@ -72,6 +72,16 @@ def test_a_head_only_plan_has_only_head_timing_runs():
     assert {(run.side, run.family) for run in runs} == {(HEAD, "timing")}
 
 
+def test_an_injected_slowdown_goes_to_the_head_side_runs_only():
+    runs = plan(SETTINGS, head_slowdown=0.15)
+    assert {(run.side, run.config.inject_slowdown) for run in runs} == {(BASE, None), (HEAD, 0.15)}
+    head = next(run for run in runs if run.side == HEAD and run.family == "timing")
+    assert head.config.argv(Path("out.json"))[-2:] == ["--inject-slowdown", "0.15"]
+    assert all(run.config.inject_slowdown is None for run in plan(SETTINGS))
+    baseline = plan(SETTINGS, (HEAD,), deterministic=False, head_slowdown=0.2)
+    assert {run.config.inject_slowdown for run in baseline} == {0.2}
+
+
 def test_file_names_and_weights():
     runs = plan(GateSettings(modes=("shared",), duration=8.0, pairs=5))
     first, last = runs[0], runs[-1]

@@ -9,7 +9,6 @@ from bench.errors import BenchError
 from bench.gate.sides import (
     checked_out,
     default_base,
-    head_copy,
     is_dirty,
     repo_root,
     resolve,
@@ -149,20 +148,3 @@ def test_run_folder_needs_both_packages(make_repo, tmp_path, missing):
     harness, engine = (other, repo) if missing == "bench" else (repo, other)
     with pytest.raises(BenchError, match=f"has no {missing}/ package"), run_folder(harness, engine):
         pytest.fail("run_folder accepted a folder without the package")
-
-
-def test_head_copy_is_independent_of_its_source(make_repo):
-    repo, _ = make_repo("1")
-    (repo / "cascade" / "__pycache__").mkdir()
-    (repo / "cascade" / "__pycache__" / "stale.pyc").write_bytes(b"")
-    with head_copy(repo) as copy:
-        assert not (copy / "cascade").is_symlink()
-        assert (copy / "bench").is_symlink()
-        assert not (copy / "cascade" / "__pycache__").exists()
-        (copy / "cascade" / "__init__.py").write_text("VERSION = 'patched'\n")
-        assert (repo / "cascade" / "__init__.py").read_text() == "VERSION = '1'\n"
-        with run_folder(harness=copy, engine=copy) as folder:
-            assert run_in(folder)[:2] == ("patched", "1")
-    assert not copy.exists()
-    assert (repo / "bench" / "__init__.py").read_text() == "HARNESS = '1'\n"
-    assert not is_dirty(repo)

@@ -1,8 +1,20 @@
 """--validate: false-alarm rates and whether the injected slowdown was caught (pure parts)."""
 
+from rich.console import Console
+
+import bench.gate.validate as validate_module
 from bench.gate.checks import FAIL, PASS, WARN, Check
 from bench.gate.report import GateReport
-from bench.gate.validate import Validation, as_json, as_markdown, exit_status, summary
+from bench.gate.settings import GateSettings
+from bench.gate.sides import Side
+from bench.gate.validate import (
+    Validation,
+    as_json,
+    as_markdown,
+    exit_status,
+    run_validation,
+    summary,
+)
 
 
 def check(name, mode, verdict, change=0.0, family="timing"):
@@ -80,3 +92,22 @@ def test_the_markdown_gives_the_rates_and_the_measured_change():
         "CPU per generation (shared); measured CPU per generation change: shared +14.0%, "
         "raw +0.1%." in markdown
     )
+
+
+def test_the_injected_gate_slows_the_tree_in_place(monkeypatch, tmp_path):
+    """No copy of the engine: the head side of the last gate is the tree with a slowdown."""
+    sides = []
+
+    def compare(base, head, settings, runs_dir, console):
+        sides.append((base, head))
+        return CLEAN
+
+    monkeypatch.setattr(validate_module, "compare_sides", compare)
+    tree = Side("working tree", "abc", tmp_path)
+    validation = run_validation(tree, GateSettings(), 2, 0.15, tmp_path, Console(quiet=True))
+    assert validation.injected is CLEAN and len(validation.same) == 2
+    assert sides[:2] == [(tree, tree)] * 2
+    base, head = sides[2]
+    assert base == tree
+    assert (head.source, head.commit, head.slowdown) == (tmp_path, "abc", 0.15)
+    assert head.label == "working tree + 15% injected slowdown"

@@ -33,6 +33,13 @@ def _pid(folder) -> int:
     return int((folder / "pid").read_text())
 
 
+def test_the_command_line_asks_for_a_slowdown_only_when_given_one(tmp_path):
+    plain = CONFIG.argv(tmp_path / "out.json")
+    assert "--inject-slowdown" not in plain  # a base's engine may not have instruments
+    slowed = WorkerConfig("shared", 16, 1.0, inject_slowdown=0.15).argv(tmp_path / "out.json")
+    assert slowed[-2:] == ["--inject-slowdown", "0.15"]
+
+
 def test_a_killed_worker_names_its_signal(tmp_path):
     folder = _fake_bench(tmp_path, """
         print('dying', file=sys.stderr, flush=True)
