@@ -2,9 +2,15 @@
 
 Thin by design (STYLE lesson 10): `Firefly.setup_cache` runs every combination ONCE, each in
 a fresh `python -m bench run` process, and the `track_*` methods only read numbers from that
-cache; `AgentSetup` times and weighs setting up the agents in-process. Nothing of the
-project is imported at module level, so this module imports on any commit and a commit that
-lacks what a benchmark needs fails only that benchmark.
+cache; `AgentSetup` times and weighs setting up the agents in-process.
+
+Nothing of the project is imported at module level. asv imports this module in the
+environment of each commit it measures, whose `bench` is that commit's; the benchmarks must
+be this tree's, the same for every commit, and a commit that lacks what a benchmark needs
+fails only that benchmark. So the modes are read from this tree's bench/workload/modes.py
+(the `@register`ed classes, parsed, not imported) and the tracks are made from this tree's
+bench/metrics.py (loaded from its file: it imports nothing), one per metric that names its
+asv benchmark (`Metric.asv`).
 
 BENCH_ASV_AGENTS="16,36" and BENCH_ASV_DURATION="1" (seconds) shrink the grid for quick
 checks; the defaults take a few minutes per commit.
@@ -12,29 +18,61 @@ checks; the defaults take a few minutes per commit.
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
 
-MODES = ("per_agent", "shared", "bare", "raw")
+if TYPE_CHECKING:
+    from bench.metrics import Metric
+
+HARNESS = Path(__file__).resolve().parents[1]
+"""This tree's bench/, whose mode and metric tables the suite reads from their files."""
+
+
+def registered_modes(source: Path = HARNESS / "workload" / "modes.py") -> tuple[str, ...]:
+    """The `name` of each `@register`ed class of bench/workload/modes.py, in its order."""
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    return tuple(
+        _declared_name(node)
+        for node in tree.body
+        if isinstance(node, ast.ClassDef)
+        and any(isinstance(d, ast.Name) and d.id == "register" for d in node.decorator_list)
+    )
+
+
+def _declared_name(mode: ast.ClassDef) -> str:
+    for statement in mode.body:
+        if isinstance(statement, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "name" for target in statement.targets
+        ):
+            return str(ast.literal_eval(statement.value))
+    raise ValueError(f"mode class {mode.name} declares no name")
+
+
+def _load_metrics(source: Path = HARNESS / "metrics.py") -> ModuleType:
+    """This tree's bench/metrics.py as a module of its own (it imports nothing of bench)."""
+    spec = importlib.util.spec_from_file_location("_asv_bench_metrics", source)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {source}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses looks a class's module up while building it
+    spec.loader.exec_module(module)
+    return module
+
+
+_METRICS = _load_metrics()
+MODES = registered_modes()
 DEFAULT_AGENTS = (100, 400, 900)
 DEFAULT_DURATION = 10.0
 
-TRACKED = (
-    "loop_lag.p50_ms",
-    "loop_lag.p99_ms",
-    "loop_lag.max_ms",
-    "frame.flush_p99_ms",
-    "frame.jitter_p99_ms",
-    "memory.rss_per_agent_bytes",
-    "objects.objects_per_agent",
-    "work.cpu_us_per_generation",
-    "work.inbox_misses_per_flash",
-    "work.inbox_misses",
-)
+TRACKED: tuple[str, ...] = tuple(metric.path for metric in _METRICS.asv_tracked())
 """The `bench.metrics` paths kept from each run; the only numbers the tracks read."""
 
 Cache = dict[tuple[str, int], dict[str, Any]]
@@ -98,9 +136,7 @@ def measure(mode: str, agents: int, duration: float) -> dict[str, Any]:
 
 def tracked_metrics(document: dict[str, Any]) -> dict[str, Any]:
     """The TRACKED values of a result document, read through the `bench.metrics` table."""
-    from bench.metrics import BY_PATH
-
-    return {path: BY_PATH[path].value(document) for path in TRACKED}
+    return {path: _METRICS.BY_PATH[path].value(document) for path in TRACKED}
 
 
 def read(cache: Cache, mode: str, agents: int, path: str) -> float:
@@ -115,7 +151,10 @@ def read(cache: Cache, mode: str, agents: int, path: str) -> float:
 
 
 class Firefly:
-    """Loop lag, frame timing, memory, CPU and inbox misses of one run per (mode, agents)."""
+    """Loop lag, frame timing, memory, CPU and inbox misses of one run per (mode, agents).
+
+    Its `track_*` methods, one per metric that names one (`Metric.asv`), follow the class.
+    """
 
     params = PARAMS
     param_names = PARAM_NAMES
@@ -125,55 +164,21 @@ class Firefly:
         """Run every combination once (sizes outer, so drift hits every mode alike)."""
         return {(m, n): measure(m, n, DURATION) for n in AGENTS for m in MODES}
 
-    @_asv(unit="ms")
-    def track_loop_lag_p50(self, cache: Cache, mode: str, agents: int) -> float:
-        """Event-loop lag, median."""
-        return read(cache, mode, agents, "loop_lag.p50_ms")
 
-    @_asv(unit="ms")
-    def track_loop_lag_p99(self, cache: Cache, mode: str, agents: int) -> float:
-        """Event-loop lag, 99th percentile."""
-        return read(cache, mode, agents, "loop_lag.p99_ms")
+def _track(name: str, metric: Metric) -> Callable[[Firefly, Cache, str, int], float]:
+    """The asv benchmark `name` of one metric: its value in the (mode, agents) run."""
+    path = metric.path
 
-    @_asv(unit="ms")
-    def track_loop_lag_max(self, cache: Cache, mode: str, agents: int) -> float:
-        """Event-loop lag, worst wake-up."""
-        return read(cache, mode, agents, "loop_lag.max_ms")
+    def track(self: Firefly, cache: Cache, mode: str, agents: int) -> float:
+        return read(cache, mode, agents, path)
 
-    @_asv(unit="ms")
-    def track_frame_flush_p99(self, cache: Cache, mode: str, agents: int) -> float:
-        """Frame flush duration, 99th percentile."""
-        return read(cache, mode, agents, "frame.flush_p99_ms")
+    track.__name__, track.__qualname__ = name, f"Firefly.{name}"
+    track.__doc__ = f"{metric.label[:1].upper()}{metric.label[1:]} ({metric.unit})."
+    return _asv(unit=metric.unit)(track)
 
-    @_asv(unit="ms")
-    def track_render_jitter_p99(self, cache: Cache, mode: str, agents: int) -> float:
-        """How late frames end, 99th percentile."""
-        return read(cache, mode, agents, "frame.jitter_p99_ms")
 
-    @_asv(unit="bytes")
-    def track_rss_per_agent(self, cache: Cache, mode: str, agents: int) -> float:
-        """RSS grown by setting up the agents, per agent."""
-        return read(cache, mode, agents, "memory.rss_per_agent_bytes")
-
-    @_asv(unit="count")
-    def track_objects_per_agent(self, cache: Cache, mode: str, agents: int) -> float:
-        """gc-tracked objects added by setting up the agents, per agent."""
-        return read(cache, mode, agents, "objects.objects_per_agent")
-
-    @_asv(unit="us")
-    def track_cpu_per_generation(self, cache: Cache, mode: str, agents: int) -> float:
-        """Process CPU microseconds per agent step."""
-        return read(cache, mode, agents, "work.cpu_us_per_generation")
-
-    @_asv(unit="ratio")
-    def track_inbox_misses_per_flash(self, cache: Cache, mode: str, agents: int) -> float:
-        """Inbox messages nobody listened for, per flash."""
-        return read(cache, mode, agents, "work.inbox_misses_per_flash")
-
-    @_asv(unit="count")
-    def track_inbox_misses(self, cache: Cache, mode: str, agents: int) -> float:
-        """Inbox messages nobody listened for, in the whole run."""
-        return read(cache, mode, agents, "work.inbox_misses")
+for _metric in _METRICS.asv_tracked():
+    setattr(Firefly, _metric.asv, _track(_metric.asv, _metric))
 
 
 def set_up_agents(mode: str, agents: int) -> list[Coroutine[Any, Any, Any]]:

@@ -15,28 +15,28 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import BenchError
-from bench.metrics import SETUP_ALLOCATIONS
-from bench.workload import MODES, make_config
+from bench.metrics import gated
+from bench.workload import MODES, gate_modes, make_config
 
-TIMING_METRICS = (
-    "work.cpu_us_per_generation",
-    "loop_lag.p99_ms",
-    "frame.flush_p99_ms",
-    "memory.rss_per_agent_bytes",
-)
+# Each metric declares whether and how the gate judges it (`Metric.gate` in bench/metrics.py).
+TIMING_METRICS = tuple(metric.path for metric in gated("timing"))
 """Real-clock metrics compared pair by pair (head/base)."""
 
-COUNT_METRICS = ("work.generations", "work.messages", "work.inbox_misses", "work.agent_errors")
+COUNT_METRICS = tuple(metric.path for metric in gated("count"))
 """Virtual-clock counts: exactly repeatable, compared exactly."""
 
-PER_AGENT_METRICS = ("objects.objects_per_agent", SETUP_ALLOCATIONS.path)
+PER_AGENT_METRICS = tuple(metric.path for metric in gated("per_agent"))
 """Virtual-clock setup costs per agent, compared within `tolerance`."""
 
 MIN_PAIRS = 5
 
-TAIL_THRESHOLDS = {"loop_lag.p99_ms": 0.25, "frame.flush_p99_ms": 0.25}
-"""Tail latencies of short runs are too noisy for 10% (see pyproject.toml); a
-[tool.bench.gate.thresholds] table overrides these per metric."""
+TAIL_THRESHOLDS = {
+    metric.path: metric.gate.threshold
+    for metric in gated("timing")
+    if metric.gate and metric.gate.threshold is not None
+}
+"""The timing metrics' own thresholds (tail latencies of short runs are too noisy for 10%);
+a [tool.bench.gate.thresholds] table overrides these per metric."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ class GateSettings:
     agents: int = 900
     duration: float = 3.0
     pairs: int = 7
-    modes: tuple[str, ...] = ("per_agent", "shared", "raw")  # bare guards no code of its own
+    modes: tuple[str, ...] = field(default_factory=gate_modes)  # the modes that say `gated`
     threshold: float = 0.10
     confidence: float = 0.99
     virtual_agents: int = 100

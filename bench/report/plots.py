@@ -1,7 +1,7 @@
 """The report's plots: matplotlib figures on the Agg canvas, returned as PNG bytes.
 
 Only drawing happens here; what to draw comes from the pure modules (scaling, lag,
-timeline, compare). Each mode has one colour in every plot (MODE_COLOURS).
+timeline, compare). Each mode has one colour in every plot, the one it declares (Mode.colour).
 """
 
 from __future__ import annotations
@@ -25,14 +25,7 @@ from bench.report.lag import Cdf
 from bench.report.scaling import ScalingLine, describe_slope, scaling_lines
 from bench.report.timeline import Timeline
 from bench.suite.table import MetricTable
-
-MODE_COLOURS: dict[str, str] = {
-    "per_agent": "#d62728",
-    "shared": "#1f77b4",
-    "bare": "#ff7f0e",
-    "raw": "#2ca02c",
-}
-"""One colour per mode, the same in every plot."""
+from bench.workload import MODES
 
 _OTHER_COLOURS = ("#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 _UNIT_TEXT = {"ms": "ms", "us": "µs", "s": "s", "bytes": "bytes", "1/s": "per second"}
@@ -41,9 +34,9 @@ DPI = 100
 
 
 def mode_colour(mode: str) -> str:
-    """The mode's colour; a mode not in MODE_COLOURS gets a stable one of its own."""
-    if mode in MODE_COLOURS:
-        return MODE_COLOURS[mode]
+    """The colour the mode declares; a mode not registered gets a stable one of its own."""
+    if mode in MODES:
+        return MODES[mode].colour
     return _OTHER_COLOURS[sum(map(ord, mode)) % len(_OTHER_COLOURS)]
 
 

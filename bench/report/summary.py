@@ -7,22 +7,12 @@ from collections.abc import Sequence
 from bench.report.scaling import describe_slope, scaling_lines
 from bench.suite.table import Cell, MetricTable
 from bench.summary import format_value
-
-MODE_NAMES: dict[str, str] = {
-    "per_agent": "per-agent engines",
-    "shared": "the shared engine",
-    "bare": "the workflow run bare",
-    "raw": "raw asyncio",
-}
-"""How a sentence names each mode; an unknown mode is named by itself."""
-
-FLOOR = "raw"
-"""The mode every engine mode is measured against: the same work without an engine."""
+from bench.workload import MODES, floor_mode
 
 
 def mode_name(mode: str) -> str:
-    """ "the shared engine" for "shared"; `mode <name>` for a mode this table does not know."""
-    return MODE_NAMES.get(mode, f"mode {mode}")
+    """The mode's own label ("the shared engine"); `mode <name>` for one not registered."""
+    return MODES[mode].label if mode in MODES else f"mode {mode}"
 
 
 def summary_sentences(tables: Sequence[MetricTable]) -> list[str]:
@@ -99,20 +89,23 @@ def _lag(by_path: dict[str, MetricTable], agents: int) -> str | None:
 
 
 def _cpu(by_path: dict[str, MetricTable], agents: int) -> str | None:
-    path = "work.cpu_us_per_generation"
-    floor = cell(by_path, path, FLOOR, agents)
+    path, floor_name = "work.cpu_us_per_generation", floor_mode()
+    floor = cell(by_path, path, floor_name, agents) if floor_name else None
     table = by_path.get(path)
-    if table is None or floor is None or floor.median <= 0:
+    if table is None or floor_name is None or floor is None or floor.median <= 0:
         return None
-    engines = [(m, c) for m in table.modes if m != FLOOR and (c := cell(by_path, path, m, agents))]
+    engines = [
+        (m, c) for m in table.modes if m != floor_name and (c := cell(by_path, path, m, agents))
+    ]
     if not engines:
         return None
     parts = [
         f"{mode_name(m)} {c.median / floor.median:.2f}x ({format_value(c.median, 'us')})"
         for m, c in sorted(engines, key=lambda item: item[0] != "shared")
     ]
+    floor_words = MODES[floor_name].label.replace(" ", "-")  # "the raw-asyncio floor"
     return (
-        f"In CPU per generation at {agents:,} agents, against the raw-asyncio floor of "
+        f"In CPU per generation at {agents:,} agents, against the {floor_words} floor of "
         f"{format_value(floor.median, 'us')}: {', '.join(parts)}."
     )
 

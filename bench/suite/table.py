@@ -12,14 +12,7 @@ from typing import Any
 
 from bench.metrics import HEADLINE, Metric
 from bench.summary import format_spread, format_value
-
-RATIOS: tuple[tuple[str, str], ...] = (
-    ("per_agent", "shared"),
-    ("shared", "bare"),
-    ("shared", "raw"),
-)
-"""The ratios every table shows: what sharing one engine saves, what the engine itself costs
-over its workflow run bare, and what is left to the floor."""
+from bench.workload import ratio_columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +43,11 @@ class MetricTable:
 
     @property
     def ratio_names(self) -> list[str]:
-        """The ratios whose two modes are both in this table, e.g. "per_agent/shared"."""
-        return [f"{a}/{b}" for a, b in RATIOS if a in self.modes and b in self.modes]
+        """The ratios whose two modes are both in this table, e.g. "per_agent/shared".
+
+        Each mode declares the ratios it heads (`Mode.ratios_to`), with what each one tells.
+        """
+        return [f"{a}/{b}" for a, b in ratio_columns() if a in self.modes and b in self.modes]
 
 
 def make_cell(values: list[float]) -> Cell | None:
@@ -128,7 +124,7 @@ def _values_by_config(documents: list[dict[str, Any]], metric: Metric) -> dict[t
 
 def _row(agents: int, modes: tuple[str, ...], values: dict[tuple, list]) -> Row:
     cells = {mode: make_cell(values.get((mode, agents), [])) for mode in modes}
-    ratios = {f"{a}/{b}": ratio(cells.get(a), cells.get(b)) for a, b in RATIOS}
+    ratios = {f"{a}/{b}": ratio(cells.get(a), cells.get(b)) for a, b in ratio_columns()}
     return Row(agents, cells, ratios)
 
 

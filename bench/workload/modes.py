@@ -1,16 +1,18 @@
 """How agents get executed: one small strategy per mode, selected by name from MODES.
 
 Every mode runs the same physics on the same broker; they differ only in what carries an
-agent's steps. A later mode (an engine fast path, another engine) plugs in by adding a
-class here and an entry in MODES.
+agent's steps. A later mode (an engine fast path, another engine) is ONE class here,
+decorated with `@register`: it declares how the report names and draws it, the ratio
+columns it heads, and whether the gate measures it; the report, the suite's tables, the
+gate's defaults and the asv suite read those declarations from MODES.
 """
 
 from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Coroutine
-from typing import Any, ClassVar
+from collections.abc import Coroutine, Mapping
+from typing import Any, ClassVar, TypeVar
 
 import cascade as cs
 from bench.errors import BenchError
@@ -39,6 +41,18 @@ class Mode(ABC):
     The growth at the end of a run is nearly twice that after set-up: running agents hold
     tasks, subscriptions and messages.
     """
+    label: ClassVar[str]
+    """How the report's sentences name it: "the shared engine"."""
+    colour: ClassVar[str]
+    """Its colour in every plot of the report, as "#rrggbb"."""
+    ratios_to: ClassVar[Mapping[str, str]] = {}
+    """The ratio columns of every suite table that this mode heads: {other mode: what the
+    ratio of this mode to it tells}; {"raw": ...} on shared is the column "shared/raw"."""
+    gated: ClassVar[bool] = True
+    """Whether the regression gate measures it unless told otherwise (`GateSettings.modes`)."""
+    floor: ClassVar[bool] = False
+    """Whether it is the floor: the same work without an engine, which the report measures
+    the other modes against. One mode at most."""
 
     def __init__(self, swarm: Swarm) -> None:
         self.swarm = swarm
@@ -56,6 +70,42 @@ class Mode(ABC):
         return sum(engine.statistics().generations for engine in self.engines())
 
 
+MODES: dict[str, type[Mode]] = {}
+"""Every mode by name, in the order reports show them: the order of the classes below."""
+
+_M = TypeVar("_M", bound=type[Mode])
+
+
+def register(mode: _M) -> _M:
+    """Add a mode class to MODES (a class decorator), once it declares what a mode must."""
+    required = ("name", "description", "bytes_per_agent", "label", "colour")
+    missing = [key for key in required if not hasattr(mode, key)]
+    if missing:
+        raise TypeError(f"mode {mode.__name__} does not declare {', '.join(missing)}")
+    if mode.name in MODES:
+        raise ValueError(f"a mode called {mode.name!r} is registered already")
+    if mode.floor and (floor := floor_mode()):
+        raise ValueError(f"mode {mode.name!r} cannot be the floor: {floor!r} is")
+    MODES[mode.name] = mode
+    return mode
+
+
+def ratio_columns() -> list[tuple[str, str]]:
+    """Every ratio column of the suite tables as (numerator, denominator), in MODES order."""
+    return [(name, other) for name, mode in MODES.items() for other in mode.ratios_to]
+
+
+def gate_modes() -> tuple[str, ...]:
+    """The modes the gate measures unless told otherwise, in MODES order."""
+    return tuple(name for name, mode in MODES.items() if mode.gated)
+
+
+def floor_mode() -> str | None:
+    """The name of the floor mode (raw), None when no registered mode is the floor."""
+    return next((name for name, mode in MODES.items() if mode.floor), None)
+
+
+@register
 class PerAgentMode(Mode):
     """The original layout: a new Engine (own MessageBus) per agent, each registering the
     connector as a run-scoped resource."""
@@ -63,6 +113,9 @@ class PerAgentMode(Mode):
     name = "per_agent"
     description = "one cs.Engine per agent (the original, heavy layout)"
     bytes_per_agent = 17 * KIB  # measured 13,822 and 13,912 bytes (10,000 and 40,000 agents)
+    label = "per-agent engines"
+    colour = "#d62728"  # red
+    ratios_to = {"shared": "what sharing one engine saves"}
 
     def __init__(self, swarm: Swarm) -> None:
         super().__init__(swarm)
@@ -82,12 +135,19 @@ class PerAgentMode(Mode):
         return self._engines
 
 
+@register
 class SharedMode(Mode):
     """The refactor: ONE Engine for all agents; the connector resource is registered once."""
 
     name = "shared"
     description = "one cs.Engine shared by every agent (the refactor)"
     bytes_per_agent = 13 * KIB  # measured 10,337 and 10,126 bytes (10,000 and 40,000 agents)
+    label = "the shared engine"
+    colour = "#1f77b4"  # blue
+    ratios_to = {
+        "bare": "what the engine itself costs over its workflow run bare",
+        "raw": "what is left to the floor",
+    }
 
     def __init__(self, swarm: Swarm) -> None:
         super().__init__(swarm)
@@ -103,6 +163,7 @@ class SharedMode(Mode):
         return [self._engine]
 
 
+@register
 class BareMode(Mode):
     """The workflow without an engine: the same LazyResults, called by the least any engine
     must do. Between shared and raw, it tells the engine's own cost from the workflow's."""
@@ -110,6 +171,9 @@ class BareMode(Mode):
     name = "bare"
     description = "the workflow's task calls made directly, no engine (the least an engine does)"
     bytes_per_agent = 12 * KIB  # measured 9,658 and 9,601 bytes (10,000 and 40,000 agents)
+    label = "the workflow run bare"
+    colour = "#ff7f0e"  # orange
+    gated = False  # it runs no engine code of its own: nothing for the gate to guard
 
     def __init__(self, swarm: Swarm) -> None:
         super().__init__(swarm)
@@ -152,12 +216,16 @@ class BareMode(Mode):
             resource.close()
 
 
+@register
 class RawMode(Mode):
     """The floor: the same physics as a plain asyncio coroutine per agent, no engine."""
 
     name = "raw"
     description = "plain asyncio coroutines, no engine (the floor)"
     bytes_per_agent = 11 * KIB  # measured 8,943 and 8,986 bytes (10,000 and 40,000 agents)
+    label = "raw asyncio"
+    colour = "#2ca02c"  # green
+    floor = True
 
     def agent(self, agent: Agent) -> Coroutine[Any, Any, Any]:
         """The agent's life as a plain loop over plan / act / advance."""
@@ -185,10 +253,6 @@ async def _raw_life(agent: Agent, swarm: Swarm) -> None:
         else:
             outcome = await physics.flash(connector, agent)
         physics.advance(agent, config, action, outcome, loop.time())
-
-
-MODES: dict[str, type[Mode]] = {m.name: m for m in (PerAgentMode, SharedMode, BareMode, RawMode)}
-"""Every mode by name, in the order reports show them."""
 
 
 def set_up_agents(swarm: Swarm, mode_name: str) -> list[Coroutine[Any, Any, Any]]:

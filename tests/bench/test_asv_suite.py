@@ -73,6 +73,16 @@ def test_the_default_grid_is_every_mode_by_the_asv_sizes(monkeypatch):
     assert list(module.MODES) == list(MODES)
 
 
+def test_the_modes_are_the_registered_classes_of_the_modes_file(suite, tmp_path):
+    source = tmp_path / "modes.py"
+    source.write_text(
+        '@register\nclass A(Mode):\n    """A."""\n\n    label = "not this"\n    name = "a"\n\n'
+        'class B(Mode):\n    name = "b"\n\n@register\nclass C(Mode):\n    name = "c"\n',
+        encoding="utf-8",
+    )
+    assert suite.registered_modes(source) == ("a", "c")
+
+
 def test_the_environment_shrinks_the_grid_and_the_cache_timeout(monkeypatch):
     module = load_suite(monkeypatch, BENCH_ASV_AGENTS="16, 36", BENCH_ASV_DURATION="1")
     assert module.Firefly.params == [["per_agent", "shared", "bare", "raw"], [16, 36]]

@@ -10,7 +10,17 @@ import pytest
 
 from bench.errors import BenchError
 from bench.runner import RunSpec, execute
-from bench.workload import MODES, get_mode, make_config, physics
+from bench.workload import (
+    MODES,
+    Mode,
+    floor_mode,
+    gate_modes,
+    get_mode,
+    make_config,
+    physics,
+    ratio_columns,
+    register,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 COUNTS = ("generations", "steps", "flashes", "messages", "inbox_misses", "signals")
@@ -127,3 +137,56 @@ def test_an_engine_per_agent_costs_the_most_memory_and_raw_the_least():
         MODES[m].bytes_per_agent for m in ("per_agent", "shared", "bare", "raw")
     )
     assert per_agent > shared >= bare >= raw
+
+
+def test_each_mode_declares_how_it_is_shown_compared_and_gated():
+    assert {name: (mode.label, mode.colour) for name, mode in MODES.items()} == {
+        "per_agent": ("per-agent engines", "#d62728"),
+        "shared": ("the shared engine", "#1f77b4"),
+        "bare": ("the workflow run bare", "#ff7f0e"),
+        "raw": ("raw asyncio", "#2ca02c"),
+    }
+    assert ratio_columns() == [("per_agent", "shared"), ("shared", "bare"), ("shared", "raw")]
+    assert gate_modes() == ("per_agent", "shared", "raw")  # bare runs no engine code of its own
+    assert floor_mode() == "raw"
+
+
+def test_every_ratio_is_to_a_registered_mode_and_says_what_it_tells():
+    for mode in MODES.values():
+        for other, why in mode.ratios_to.items():
+            assert other in MODES and other != mode.name and why, (mode.name, other)
+
+
+class _Half(Mode):
+    name = "half"
+    description = "declares no label and no colour"
+    bytes_per_agent = 1024
+
+    def agent(self, agent):
+        raise NotImplementedError
+
+    def engines(self):
+        return []
+
+
+class _Shared(_Half):
+    name, label, colour = "shared", "again", "#000000"
+
+
+class _Floor(_Half):
+    name, label, colour, floor = "floor", "another floor", "#000000", True
+
+
+@pytest.mark.parametrize(
+    ("mode", "error", "message"),
+    [
+        (_Half, TypeError, "mode _Half does not declare label, colour"),
+        (_Shared, ValueError, "a mode called 'shared' is registered already"),
+        (_Floor, ValueError, "mode 'floor' cannot be the floor: 'raw' is"),
+    ],
+)
+def test_register_refuses_an_incomplete_repeated_or_second_floor_mode(mode, error, message):
+    with pytest.raises(error) as refused:
+        register(mode)
+    assert str(refused.value) == message
+    assert list(MODES) == ["per_agent", "shared", "bare", "raw"]
