@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from bench.markdown import md_escape
-from bench.probes.memory import leak_slope
+from bench.stats import leak_slope
 
 
 @dataclass(frozen=True, slots=True)

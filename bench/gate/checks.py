@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bench.gate.change import MIN_SAMPLES, Change, paired_change, unpaired_change
 from bench.gate.settings import COUNT_METRICS, PER_AGENT_METRICS, TIMING_METRICS, GateSettings
 from bench.metrics import BY_PATH, Metric
+from bench.stats import MIN_SAMPLES, Change, paired_change, unpaired_change
 
 Values = dict[str, dict[str, float | None]]
 """mode -> metric path -> the value of one run."""

@@ -9,34 +9,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 import tracemalloc
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import psutil
 
 from bench.probes.base import ProbeResult, cancel_and_wait
 from bench.probes.per_unit import PerUnitProbe
+from bench.stats import leak_slope
 
 _LABELS = ("baseline", "after_setup", "end")
-_MIN_SLOPE_POINTS = 3
-
-
-def leak_slope(t: Sequence[float], values: Sequence[float]) -> float | None:
-    """Least-squares slope (per second) of the second half of a series: does it still grow?
-
-    The first half is left out so that warm-up growth does not pass for a leak. None with
-    fewer than three points (or a single instant) in that half.
-    """
-    if len(t) != len(values):
-        raise ValueError(f"leak_slope needs one time per value, got {len(t)} and {len(values)}")
-    half = len(t) // 2
-    tail_t, tail_values = t[half:], values[half:]
-    if len(tail_t) < _MIN_SLOPE_POINTS or len(set(tail_t)) < 2:
-        return None
-    slope = np.polyfit(np.asarray(tail_t, dtype=float), np.asarray(tail_values, dtype=float), 1)[0]
-    return float(slope)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.probes.base import ProbeResult, cancel_and_wait
-from bench.probes.memory import leak_slope
 from bench.probes.per_unit import PerUnitProbe
+from bench.stats import leak_slope
 
 _GENERATIONS = 3
 

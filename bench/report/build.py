@@ -151,7 +151,7 @@ def zero_note(suite: SuiteData) -> list[str]:
 
 
 def compare(old: SuiteData, new: SuiteData) -> Comparison:
-    """Each benchmark of both suites: change of the median and pyperf's significance."""
+    """Each benchmark of both suites: change of the median and Welch's significance."""
 
     def test(metric: Metric, mode: str, agents: int) -> Significance:
         name = benchmark_name(metric, mode, agents)
@@ -273,5 +273,6 @@ _TIMELINE = (
 )
 _COMPARISON = (
     "Change of each metric's median at {agents:,} agents from {old} (old) to {new} (new), a "
-    "bar per mode; pale hatched bars are not significant or could not be tested by pyperf."
+    "bar per mode; pale hatched bars are not significant (Welch's t-test, 95 %) or could not "
+    "be tested."
 )

@@ -1,9 +1,9 @@
-"""Two suites side by side: the change of each benchmark's median and pyperf's significance.
+"""Two suites side by side: the change of each benchmark's median and its significance.
 
-Significance is pyperf's own: the test `python -m pyperf compare_to` runs (a two-sample
-Student t-test at 95 %). pyperf 2.x exposes it only privately, as
-`pyperf._compare.is_significant_benchs`; it is imported under a guard, and without it every
-change is reported as "untested" rather than guessed.
+Significance is Welch's two-sample t-test at 95 % on the log of the values
+(`bench.stats.welch_test`): the suites' runs are independent, and may differ in number and
+in noise. It is the test behind the gate's unpaired interval, so the report and
+`bench gate --baseline` agree. Where it cannot run, the change is "untested", with why.
 """
 
 from __future__ import annotations
@@ -16,18 +16,14 @@ from typing import Any
 import pyperf
 
 from bench.metrics import HEADLINE, Metric
+from bench.stats import MIN_SAMPLES, is_constant, welch_test
 from bench.suite.table import Cell, make_cell
 from bench.workload import MODES
 
-try:  # private in pyperf 2.11: the function compare_to itself calls
-    from pyperf._compare import is_significant_benchs as _pyperf_significance
-except ImportError:  # pragma: no cover - a pyperf that moved it: say "untested", don't guess
-    _pyperf_significance = None
+CONFIDENCE = 0.95
 
 SIGNIFICANCE_SOURCE = (
-    "pyperf._compare.is_significant_benchs (compare_to's t-test, 95 %)"
-    if _pyperf_significance is not None
-    else "unavailable: this pyperf has no _compare.is_significant_benchs"
+    "Welch's t-test on the log of the values, 95 % (bench.stats.welch_test); t > 0: new larger"
 )
 
 _COMPARED_META = ("loop", "clock", "suite_profile", "workload_duration_s", "suite_repeat")
@@ -36,7 +32,7 @@ _COMPARED_MACHINE = ("cpu_model", "cores", "python", "implementation")
 
 @dataclass(frozen=True, slots=True)
 class Significance:
-    """pyperf's verdict on two benchmarks; `significant` None (and why) when it could not test."""
+    """The test's verdict on two benchmarks; `significant` None (and why) when it could not test."""
 
     significant: bool | None
     t_score: float | None
@@ -71,24 +67,27 @@ class Change:
 
 
 def significance(old: pyperf.Benchmark | None, new: pyperf.Benchmark | None) -> Significance:
-    """pyperf's t-test on the two benchmarks' values, as compare_to runs it."""
+    """Welch's t-test (95 %) on the two benchmarks' values, or why it could not run."""
     if old is None or new is None:
         return Significance(None, None, "no values > 0 on one side (pyperf keeps none)")
-    if _pyperf_significance is None:
-        return Significance(None, None, "this pyperf has no _compare.is_significant_benchs")
-    significant, t_score = _pyperf_significance(old, new)
-    if t_score is None:  # pyperf says "significant" when its test could not run; we don't
-        return Significance(None, None, untested_reason(old.get_values(), new.get_values()))
-    return Significance(bool(significant), float(t_score))
+    old_values, new_values = old.get_values(), new.get_values()
+    reason = untested_reason(old_values, new_values)
+    if reason:
+        return Significance(None, None, reason)
+    test = welch_test(old_values, new_values, CONFIDENCE)
+    return Significance(test.significant, test.t_score)
 
 
 def untested_reason(old: Sequence[float], new: Sequence[float]) -> str:
-    """Why pyperf's t-test could not run on these values (it needs equal sizes and variance)."""
-    if len(old) == 1 and len(new) == 1:
+    """Why Welch's t-test cannot run on these values ("" when it can): it needs a variance."""
+    short = [len(side) < MIN_SAMPLES for side in (old, new)]
+    if all(short):
         return "one value on each side"
-    if len(old) != len(new):
-        return "pyperf's t-test needs as many runs on both sides"
-    return "no variance (identical values)"
+    if any(short):
+        return "one value on one side"
+    if is_constant(old) and is_constant(new):
+        return "no variance (identical values on each side)"
+    return ""
 
 
 def changes(

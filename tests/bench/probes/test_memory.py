@@ -5,7 +5,7 @@ import tracemalloc
 
 import pytest
 
-from bench.probes.memory import MemoryProbe, leak_slope
+from bench.probes.memory import MemoryProbe
 
 MIB = 1 << 20
 
@@ -62,32 +62,6 @@ async def test_peak_and_slope_come_from_the_samples():
     result = probe.result()
     assert result.metrics["rss_peak_bytes"] == max(result.series["rss"]["rss_bytes"])
     assert isinstance(result.metrics["leak_slope_bytes_per_s"], float)
-
-
-def test_leak_slope_of_a_flat_series_is_zero():
-    assert leak_slope(range(10), [5e8] * 10) == pytest.approx(0.0, abs=1e-6)
-
-
-def test_leak_slope_ignores_the_first_half():
-    t = list(range(20))
-    warm_up = [1e6 * i for i in range(10)]
-    soak = [1e7 + 1000 * i for i in range(10)]
-    assert leak_slope(t, warm_up + soak) == pytest.approx(1000.0)
-
-
-def test_leak_slope_needs_three_points_in_the_second_half():
-    assert leak_slope([0, 1, 2, 3], [0, 1, 2, 3]) is None
-    assert leak_slope([], []) is None
-    assert leak_slope([0, 1, 2, 3, 4], [0, 10, 20, 30, 40]) == pytest.approx(10.0)
-
-
-def test_leak_slope_of_a_single_instant_is_none():
-    assert leak_slope([0, 1, 1, 1, 1, 1], [0, 1, 2, 3, 4, 5]) is None
-
-
-def test_leak_slope_refuses_mismatched_lengths():
-    with pytest.raises(ValueError, match=r"^leak_slope needs one time per value, got 3 and 2$"):
-        leak_slope([0, 1, 2], [0, 1])
 
 
 @pytest.mark.skipif(tracemalloc.is_tracing(), reason="tracemalloc is already on for this run")

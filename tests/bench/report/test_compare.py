@@ -24,27 +24,50 @@ def benchmark(*values):
     return pyperf.Benchmark(runs)
 
 
-def test_pyperf_still_offers_the_test_compare_to_runs():
-    # Private in pyperf 2.x: if an upgrade moves it, every change turns "untested"; fix here.
-    assert compare._pyperf_significance is not None
-    assert compare.SIGNIFICANCE_SOURCE.startswith("pyperf._compare.is_significant_benchs")
+def test_the_report_names_its_test():
+    assert compare.SIGNIFICANCE_SOURCE == (
+        "Welch's t-test on the log of the values, 95 % (bench.stats.welch_test); t > 0: new larger"
+    )
 
 
-def test_significance_is_pyperfs_t_test():
+def test_significance_is_welchs_t_test_on_the_logs():
+    # scipy.stats.ttest_ind(np.log(new), np.log(old), equal_var=False): t 10.743, p 0.0019
     found = significance(benchmark(1.0, 1.1, 0.9), benchmark(2.0, 2.1, 1.9))
-    assert found.significant is True and found.t_score == pytest.approx(-12.247, abs=1e-3)
-    assert significance(benchmark(1.0, 1.2, 0.9), benchmark(1.1, 1.0, 1.0)).significant is False
+    assert found.significant is True and found.t_score == pytest.approx(10.743, abs=1e-3)
+    # t 0.068, p 0.95
+    noise = significance(benchmark(1.0, 1.2, 0.9), benchmark(1.1, 1.0, 1.0))
+    assert noise.significant is False and noise.t_score == pytest.approx(0.068, abs=1e-3)
 
 
-def test_what_pyperf_cannot_test_is_untested_not_significant():
-    same = significance(benchmark(3.0, 3.0), benchmark(3.0, 3.0))
-    assert same == Significance(None, None, "no variance (identical values)")
+def test_different_numbers_of_runs_are_tested():
+    # pyperf's test needed equal sizes; Welch's does not (scipy: t 11.465, p 0.0027)
     sizes = significance(benchmark(1.0, 1.1, 0.9), benchmark(2.0, 2.1))
-    assert sizes.untested_because == "pyperf's t-test needs as many runs on both sides"
-    assert untested_reason([1.0], [2.0]) == "one value on each side"
+    assert sizes.significant is True and sizes.t_score == pytest.approx(11.465, abs=1e-3)
+
+
+def test_one_constant_side_is_tested():
+    # a deterministic count against a noisy one (scipy: t 9.068, df 2, p 0.012)
+    found = significance(benchmark(5.0, 5.0, 5.0), benchmark(5.5, 5.6, 5.4))
+    assert found.significant is True and found.t_score == pytest.approx(9.068, abs=1e-3)
+
+
+def test_what_welch_cannot_test_is_untested_not_significant():
+    same = significance(benchmark(3.0, 3.0), benchmark(4.0, 4.0))
+    assert same == Significance(None, None, "no variance (identical values on each side)")
+    assert significance(benchmark(1.0), benchmark(2.0)).untested_because == (
+        "one value on each side"
+    )
+    assert significance(benchmark(1.0, 1.1), benchmark(2.0)).untested_because == (
+        "one value on one side"
+    )
     assert significance(None, benchmark(1.0)).untested_because == (
         "no values > 0 on one side (pyperf keeps none)"
     )
+
+
+def test_untested_reason_is_empty_when_the_test_can_run():
+    assert untested_reason([1.0, 1.1], [2.0, 2.0]) == ""
+    assert untested_reason([1.0], [2.0, 2.1]) == "one value on one side"
 
 
 def fixed(significant):
