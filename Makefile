@@ -53,7 +53,7 @@ SUITES ?=
 report: $(STAMP)
 	$(PY) -m bench report $(SUITES)
 
-# Profiles of one configuration in results/profiles/ (py-spy; see README "Profiling"):
+# Profiles of one configuration in results/profiles/ (py-spy; see docs/profiling.md):
 # `make profile MODE=shared AGENTS=2500 DURATION=15`; PROFILE_ARGS="--memory" traces the
 # set-up with memray instead, PROFILE_ARGS="--compare per_agent shared" diffs two modes.
 PROFILE_ARGS ?=
@@ -135,7 +135,7 @@ SOAK_ARGS    ?=
 soak: $(STAMP)
 	$(PY) -m bench soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
 
-# The regression gate (README "The regression gate"): the base (merge-base with main, else
+# The regression gate (docs/gate.md): the base (merge-base with main, else
 # HEAD~1) against the working tree, side by side. Exit 0 pass, 1 regression, 2 could not
 # run. `make gate GATE_ARGS="--base v1.0"`, `GATE_ARGS=--validate` (false alarms, catch),
 # `GATE_ARGS="--inject-slowdown 0.15"` (proves a slowdown fails). GATE_SOFT=1 turns exit 2

@@ -1,7 +1,7 @@
 """The result document of one run (`python -m bench run --out FILE`): its version and shape.
 
-The fields and their units are documented in README.md, "Result files"; keep the two in
-step. History: 1 = first version (2026-11).
+Every field, its unit and meaning, and the version history are in docs/result-format.md;
+keep the two in step. History: 1 = first version (2026-11).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The gate's verdict as data (gate.json), Markdown (gate.md) and a terminal table.
 
-gate.json is versioned by GATE_SCHEMA; its fields are documented in README.md, "The
-regression gate". Pure functions: the command writes the files.
+gate.json is versioned by GATE_SCHEMA; its fields are documented in docs/gate.md,
+"Output". Pure functions: the command writes the files.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ MAX_RATE = 1000
 """The highest --rate taken, samples per second. py-spy sets no limit of its own (`--rate`
 takes any whole number), but it cannot sample faster than a sample takes, and by default it
 holds the process still for each one. At 100 Hz a 2,500-agent run made 4 to 8 % fewer
-flashes (README "Sampling overhead"): about half a millisecond per sample. So 1,000 Hz
+flashes (docs/profiling.md, "Reading them"): about half a millisecond per sample. So 1,000 Hz
 holds the run still about half the time, and a little above it py-spy falls behind for good
 ("behind in sampling ... Try reducing the sampling rate") while the run starves. A sample
 a millisecond is also the tick py-spy's timer is written for, and its former default."""
