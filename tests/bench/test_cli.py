@@ -9,7 +9,6 @@ import signal
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -374,15 +373,6 @@ def test_signal_stops_the_run_and_keeps_a_partial_result(signum, tmp_path):
 # --- a result that cannot be written ----------------------------------------------------------
 
 VIRTUAL_RUN = ["run", "--agents", "25", "--duration", "5", "--clock", "virtual", "--quiet"]
-
-
-@pytest.fixture
-def temporary_folder(tmp_path, monkeypatch):
-    """Where the fallback copy goes: a folder of the test's own, not the real /tmp."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
 
 
 def fail_writing(monkeypatch, *only):

@@ -5,7 +5,6 @@ import json
 import math
 import os
 import stat
-import tempfile
 
 import pytest
 
@@ -214,14 +213,6 @@ def test_check_writable_names_the_option_the_path_came_from(tmp_path):
 
 
 # --- keeping a result that cannot be written where it was asked --------------------------------
-
-
-@pytest.fixture
-def temporary_folder(tmp_path, monkeypatch):
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
 
 
 def full_disk(*args, **kwargs):
