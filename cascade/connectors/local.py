@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from cascade.connectors.base import MessageCallback, Subscription, is_empty_payload
+from cascade.connectors.delivery import DeliveryCounters, QueuedSubscription
 from cascade.connectors.topics import (
     is_wildcard,
     levels_match,
     validate_topic,
     validate_topic_filter,
 )
+from cascade.connectors.trie import TopicTrie
 
 _log = logging.getLogger("cascade.connectors.local")
 
@@ -40,122 +39,11 @@ class BrokerStatistics:
 
 
 @dataclass(slots=True)
-class _Counters:
-    # Shared by a broker and its subscriptions' workers, which do the delivery counting.
+class _Counters(DeliveryCounters):
+    # Shared by a broker and its subscriptions, which do the delivery counting.
     published: int = 0
     routed: int = 0
-    delivered: int = 0
     unrouted: int = 0
-    callback_errors: int = 0
-
-
-class _LocalSubscription:
-    """One subscriber: its filter, its own FIFO of pending messages, and a delivery task
-    that exists only while messages are pending.
-
-    Delivery still happens in a task of its own (a slow or failing callback never holds up
-    the publisher), but an idle subscription costs no task and no queue: a subscription
-    that never receives a message, the common case for short-lived ones, is three
-    attributes and a deque. One task at a time drains the deque, so order is FIFO.
-    """
-
-    __slots__ = (
-        "_callback",
-        "_closed",
-        "_counters",
-        "_on_close",
-        "_pending",
-        "_topic_filter",
-        "_worker",
-        "levels",
-    )
-
-    def __init__(
-        self,
-        topic_filter: str,
-        callback: MessageCallback,
-        counters: _Counters,
-        on_close: Callable[[_LocalSubscription], None],
-    ) -> None:
-        self._topic_filter = topic_filter
-        self.levels = tuple(topic_filter.split("/"))
-        self._callback = callback
-        self._counters = counters
-        self._on_close = on_close
-        self._pending: deque[tuple[str, Any]] = deque()
-        self._closed = False
-        self._worker: asyncio.Task[None] | None = None
-
-    @property
-    def topic_filter(self) -> str:
-        """The filter this subscription was made with."""
-        return self._topic_filter
-
-    @property
-    def closed(self) -> bool:
-        """Tell whether ``unsubscribe()`` has been called."""
-        return self._closed
-
-    def enqueue(self, topic: str, payload: Any) -> None:
-        """Queue a message and make sure a delivery task is on its way; never waits."""
-        self._pending.append((topic, payload))
-        if self._worker is None:
-            self._worker = asyncio.get_running_loop().create_task(
-                self._drain(), name=f"cascade-subscription:{self._topic_filter}"
-            )
-
-    async def unsubscribe(self) -> None:
-        """Stop delivery, drop pending messages and cancel a delivery in flight; idempotent."""
-        if self._closed:
-            return
-        self._closed = True
-        self._on_close(self)
-        self._pending.clear()
-        worker = self._worker
-        if worker is None or worker.done() or worker is asyncio.current_task():
-            # Idle, or called from our own callback: the task stops once that returns.
-            return
-        worker.cancel()
-        try:
-            await worker
-        except asyncio.CancelledError:
-            if _being_cancelled():
-                raise  # we were cancelled ourselves, not only the worker
-
-    async def _drain(self) -> None:
-        try:
-            pending = self._pending
-            while pending and not self._closed:
-                topic, payload = pending.popleft()
-                await self._deliver(topic, payload)
-        finally:
-            self._worker = None
-
-    async def _deliver(self, topic: str, payload: Any) -> None:
-        try:
-            await self._callback(topic, payload)
-        except asyncio.CancelledError:
-            if _being_cancelled():
-                raise
-            # The callback raised CancelledError on its own: a failure, not a shutdown.
-            self._record_failure(topic)
-        except Exception:
-            self._record_failure(topic)
-        else:
-            self._counters.delivered += 1
-
-    def _record_failure(self, topic: str) -> None:
-        self._counters.callback_errors += 1
-        _log.exception("callback of subscription %r failed on topic %r", self._topic_filter, topic)
-
-    def __repr__(self) -> str:
-        state = "closed" if self._closed else f"pending={len(self._pending)}"
-        return f"<LocalSubscription {self._topic_filter!r} {state}>"
-
-
-def _being_cancelled() -> bool:
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
 
 
 class LocalBroker:
@@ -168,9 +56,9 @@ class LocalBroker:
     """
 
     def __init__(self) -> None:
-        # Exact filters are a dict lookup per publish; only wildcards need matching.
-        self._exact: dict[str, list[_LocalSubscription]] = {}
-        self._wildcard: list[_LocalSubscription] = []
+        # Exact filters are a dict lookup per publish; only wildcards need the trie's walk.
+        self._exact: dict[str, list[QueuedSubscription]] = {}
+        self._wildcard: TopicTrie[QueuedSubscription] = TopicTrie()
         self._retained: dict[str, Any] = {}
         self._counters = _Counters()
 
@@ -194,7 +82,9 @@ class LocalBroker:
         validate_topic_filter(topic_filter)
         if not callable(callback):
             raise TypeError(f"callback must be an async callable, got {callback!r}")
-        subscription = _LocalSubscription(topic_filter, callback, self._counters, self._remove)
+        subscription = QueuedSubscription(
+            topic_filter, callback, self._counters, self._remove, _log
+        )
         # No await between replay and registration, so no live message can overtake it.
         self._replay_retained(subscription)
         self._add(subscription)
@@ -224,12 +114,11 @@ class LocalBroker:
         else:
             self._retained[topic] = payload
 
-    def _matching(self, topic: str) -> list[_LocalSubscription] | tuple[()]:
+    def _matching(self, topic: str) -> list[QueuedSubscription] | tuple[()]:
         exact = self._exact.get(topic, ())
         if not self._wildcard:
             return exact  # enqueue never runs a callback, so the bucket cannot change meanwhile
-        levels = topic.split("/")
-        return [*exact, *(s for s in self._wildcard if levels_match(s.levels, levels))]
+        return [*exact, *self._wildcard.match(topic)]  # exact subscriptions first
 
     def _count_publish(self, routed: int) -> None:
         self._counters.published += 1
@@ -237,7 +126,7 @@ class LocalBroker:
         if not routed:
             self._counters.unrouted += 1
 
-    def _replay_retained(self, subscription: _LocalSubscription) -> None:
+    def _replay_retained(self, subscription: QueuedSubscription) -> None:
         if not self._retained:
             return
         if not is_wildcard(subscription.topic_filter):
@@ -246,29 +135,34 @@ class LocalBroker:
                 subscription.enqueue(subscription.topic_filter, payload)
                 self._counters.routed += 1
             return
+        levels = subscription.topic_filter.split("/")
+        # As in live routing (the trie): a leading wildcard never matches a '$' topic.
+        hides_dollar = levels[0] in ("+", "#")
         for topic, payload in self._retained.items():
-            if levels_match(subscription.levels, topic.split("/")):
+            if hides_dollar and topic.startswith("$"):
+                continue
+            if levels_match(levels, topic.split("/")):
                 subscription.enqueue(topic, payload)
                 self._counters.routed += 1
 
-    def _add(self, subscription: _LocalSubscription) -> None:
+    def _add(self, subscription: QueuedSubscription) -> None:
         if is_wildcard(subscription.topic_filter):
-            self._wildcard.append(subscription)
+            self._wildcard.add(subscription.topic_filter, subscription)
         else:
             self._exact.setdefault(subscription.topic_filter, []).append(subscription)
 
-    def _remove(self, subscription: _LocalSubscription) -> None:
+    def _remove(self, subscription: QueuedSubscription) -> None:
         if is_wildcard(subscription.topic_filter):
-            self._wildcard.remove(subscription)
+            self._wildcard.remove(subscription.topic_filter, subscription)
             return
         bucket = self._exact[subscription.topic_filter]
         bucket.remove(subscription)
         if not bucket:
             del self._exact[subscription.topic_filter]
 
-    def _all_subscriptions(self) -> list[_LocalSubscription]:
+    def _all_subscriptions(self) -> list[QueuedSubscription]:
         subscriptions = [s for bucket in self._exact.values() for s in bucket]
-        return subscriptions + self._wildcard
+        return subscriptions + list(self._wildcard.values())
 
     def __repr__(self) -> str:
         stats = self.statistics()

@@ -26,6 +26,10 @@ EXPECTED = {
     "test_graph.py::test_build_graph",
     "test_graph.py::test_solve",
     "test_graph.py::test_flow_manager",
+    "test_mqtt.py::test_mqtt_gmqtt",
+    "test_mqtt.py::test_mqtt_connector",
+    "test_mqtt.py::test_mqtt_paho",
+    "test_mqtt.py::test_mqtt_aiomqtt",
 }
 
 
