@@ -14,6 +14,7 @@ import typer
 from bench.commands.run import RunOptions, run_command
 from bench.errors import BenchError
 from bench.loops import CLOCKS, LOOPS
+from bench.transport import TRANSPORTS
 from bench.workload import MODES
 
 # The other commands are imported when used: `bench run` starts every benchmark worker,
@@ -83,6 +84,34 @@ def run(
         # The gate's proof that it catches a slowdown (its head side only): not for users.
         typer.Option(hidden=True, help="Slow every engine by this fraction of CPU per generation."),
     ] = None,
+    transport: Annotated[
+        str, typer.Option(help=f"What carries messages: {', '.join(TRANSPORTS)}.")
+    ] = "local",
+    broker: Annotated[
+        str | None,
+        typer.Option(help="MQTT broker: auto (start mosquitto) or mqtt://host:port."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Shard the grid over this many worker processes (mqtt transport)."),
+    ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(help="Carry only part i/n of the swarm (one host of several; see docs)."),
+    ] = None,
+    start_at: Annotated[
+        float | None,
+        typer.Option(help="Start the agents at this Unix time (the shards of one swarm)."),
+    ] = None,
+    delivery: Annotated[
+        bool | None,
+        typer.Option(help="Record message delivery latency (default: on for mqtt)."),
+    ] = None,
+    sync_stdin: Annotated[
+        bool,
+        # The coordinator's handshake with its workers: not for users.
+        typer.Option(hidden=True, help="Print 'ready' when set up; wait for 'start <time>'."),
+    ] = False,
 ) -> None:
     """Run the firefly workload in one mode and write one JSON result."""
     options = RunOptions(
@@ -101,8 +130,30 @@ def run(
         quiet=quiet,
         objects_interval=objects_interval,
         inject_slowdown=inject_slowdown,
+        transport=transport,
+        broker=broker,
+        workers=workers,
+        shard=shard,
+        start_at=start_at,
+        sync_stdin=sync_stdin,
+        delivery=delivery,
     )
     raise typer.Exit(run_command(options, ctx.obj))  # ctx.obj: main()'s argv, for meta.command
+
+
+@app.command()
+@_user_errors
+def merge(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="The result file of every shard.")],
+    out: Annotated[Path, typer.Option(help="Where to write the swarm's result.")] = Path(
+        "results/runs/swarm.json"
+    ),
+) -> None:
+    """Merge the shards of one swarm (`run --shard i/n` on each host) into one result."""
+    from bench.commands.merge import merge_command
+
+    raise typer.Exit(merge_command(files, out, ctx.obj))
 
 
 @app.command()
@@ -192,7 +243,7 @@ def profile(
 @app.command()
 @_user_errors
 def suite(
-    profile: Annotated[str, typer.Option(help="Preset: quick, default or full.")] = "default",
+    profile: Annotated[str, typer.Option(help="Preset: quick, default, full, scale.")] = "default",
     modes: Annotated[
         str | None, typer.Option(help="Modes, comma/space separated (default: all).")
     ] = None,
@@ -375,3 +426,35 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else 1
     return 0
+
+
+@app.command()
+@_user_errors
+def capacity(
+    agents: Annotated[int, typer.Option(help="Agents to plan for (at least 9).")],
+    period: Annotated[float, typer.Option(help="Their oscillator period, seconds.")] = 5.0,
+    suite: Annotated[
+        Path | None, typer.Option(help="Suite of the MQTT costs (default results/latest.json).")
+    ] = None,
+    mode: Annotated[str, typer.Option(help=f"The mode: {', '.join(MODES)}.")] = "shared",
+    cores_per_host: Annotated[int, typer.Option(help="Cores of each worker host.")] = 2,
+    utilisation: Annotated[
+        float, typer.Option(help="Target busy fraction of each core, in (0, 1].")
+    ] = 0.7,
+    out: Annotated[Path | None, typer.Option(help="Also write the plan as JSON here.")] = None,
+    quiet: Annotated[bool, typer.Option(help="Print nothing but errors.")] = False,
+) -> None:
+    """What N agents need (workers, hosts, broker), from a suite's MQTT costs."""
+    from bench.commands.capacity import DEFAULT_SUITE, CapacityOptions, capacity_command
+
+    options = CapacityOptions(
+        agents=agents,
+        period=period,
+        suite=suite or DEFAULT_SUITE,
+        mode=mode,
+        cores_per_host=cores_per_host,
+        utilisation=utilisation,
+        out=out,
+        quiet=quiet,
+    )
+    raise typer.Exit(capacity_command(options))

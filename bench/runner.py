@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import sys
 import time
 from collections.abc import Coroutine, Iterator
 from dataclasses import asdict, dataclass, field
@@ -21,14 +23,18 @@ import cascade as cs
 from bench.environment import collect_meta
 from bench.loops import loop_factory
 from bench.probes.base import Probe, ProbeSet
+from bench.probes.broker import BrokerProbe
 from bench.probes.cpu import CpuProbe
+from bench.probes.delivery import DeliveryProbe
 from bench.probes.frame import FrameProbe
 from bench.probes.loop_lag import LoopLagProbe
 from bench.probes.memory import MemoryProbe
 from bench.probes.objects import ObjectsProbe
 from bench.probes.per_unit import PerUnitProbe
 from bench.schema import build_document
+from bench.transport import Transport, open_transport
 from bench.workload import ConvergenceMonitor, FireflyConfig, Mode, Swarm, Tally, get_mode
+from bench.workload.topology import zone_filter
 
 _log = logging.getLogger("bench.runner")
 
@@ -69,6 +75,21 @@ class RunSpec:
     inject_slowdown: float | None = None
     """Slow every engine of the run by this fraction of CPU per generation (the gate's
     proof that it catches a slowdown; needs an engine with instruments)."""
+    transport: str = "local"
+    """What carries the messages: the in-memory broker, or `mqtt` through `broker`."""
+    broker: str | None = None
+    """The MQTT broker's URL (mqtt transport only)."""
+    shard: tuple[int, int] | None = None
+    """(index, count): this process carries one zone of `count` (`config.zones` = count);
+    shard 0 also watches the whole swarm (convergence, the broker's rates)."""
+    start_at: float | None = None
+    """Wall-clock time (`time.time()`) at which the agents start, so that the shards of a
+    swarm start together; "ready" is printed when set up. None: start when set up."""
+    sync_stdin: bool = False
+    """After set-up, print "ready" and wait for "start <time.time()>" on stdin (the
+    coordinator's handshake)."""
+    delivery: bool = False
+    """Stamp every message and record its delivery latency (`metrics.delivery`)."""
 
     def as_config(self) -> dict[str, Any]:
         """The run's `config` block: the workload's constants plus the harness settings."""
@@ -80,6 +101,10 @@ class RunSpec:
             "trace_python": self.trace_python,
             "objects_interval": self.objects_interval,
             "inject_slowdown": self.inject_slowdown,
+            "transport": self.transport,
+            "broker": self.broker,
+            "shard": None if self.shard is None else list(self.shard),
+            "delivery": self.delivery,
         }
 
 
@@ -157,35 +182,60 @@ class _FireflyRun:
             self._remove_signal_handlers(loop)
 
     async def _measure(self, loop: asyncio.AbstractEventLoop) -> dict[str, Any]:
-        status = self._status_line if self.spec.live_status else None
-        frame = FrameProbe(self.config.side, sink=self.spec.sink, fps=self.spec.fps, status=status)
-        self.frame, self.lag = frame, LoopLagProbe(self.spec.lag_interval)
-        probes = ProbeSet(self._probes())
+        spec = self.spec
+        status = self._status_line if spec.live_status else None
+        frame = FrameProbe(self.config.side, sink=spec.sink, fps=spec.fps, status=status)
+        self.frame, self.lag = frame, LoopLagProbe(spec.lag_interval)
+        transport = self._transport()
+        # Shard 0 (or an unsharded run) also watches the whole swarm: R, flashes, the broker.
+        watcher = spec.shard is None or spec.shard[0] == 0
+        delivery = DeliveryProbe() if spec.delivery else None
+        broker = BrokerProbe(transport.connector) if watcher and transport.name == "mqtt" else None
+        probes = ProbeSet(self._probes(delivery, broker))
         probes.checkpoint("baseline")
-        swarm = Swarm(self.config)
-        await swarm.connector.connect()
-        mode = get_mode(self.spec.mode)(swarm)
-        lives = await self._set_up(loop, swarm, mode)
-        self.agents_set_up = len(lives)
-        for per_agent in self.per_agent_probes:  # fewer than asked when set-up was stopped
-            per_agent.units = len(lives)
-        probes.checkpoint("after_setup")
-        # Only a running frame loop drains its marks: on the virtual clock, where it does not
-        # run, every flash of the run would pile up in its queue.
-        on_flash = frame.mark if frame in probes.active else None
-        monitor = ConvergenceMonitor(self.config.agents, self.config.period, on_flash=on_flash)
-        self.monitor = monitor
-        if not self.stop_requested.is_set():
-            await self._run_agents(loop, swarm, lives, monitor, probes)
-        else:
-            await probes.stop()
-            probes.checkpoint("end")
-            for life in lives:
-                life.close()
-        await swarm.broker.aclose()
-        return self._outcome(swarm, mode, monitor, probes)
+        await transport.open()
+        connector = transport.connector if delivery is None else delivery.wrap(transport.connector)
+        swarm = Swarm(self.config, connector, zone=None if spec.shard is None else spec.shard[0])
+        self.monitor: ConvergenceMonitor | None = None
+        try:
+            mode = get_mode(spec.mode)(swarm)
+            lives = await self._set_up(loop, swarm, mode)
+            self.agents_set_up = len(lives)
+            for per_agent in self.per_agent_probes:  # fewer than asked when set-up was stopped
+                per_agent.units = len(lives)
+            probes.checkpoint("after_setup")
+            if watcher:
+                # Only a running frame loop drains its marks: on the virtual clock, where it
+                # does not run, every flash of the run would pile up in its queue.
+                on_flash = frame.mark if frame in probes.active else None
+                self.monitor = ConvergenceMonitor(
+                    self.config.agents,
+                    self.config.period,
+                    on_flash=on_flash,
+                    arrival_time=spec.shard is not None,  # other shards' clocks are not ours
+                )
+            if not self.stop_requested.is_set():
+                await self._run_agents(loop, swarm, lives, probes, broker)
+            else:
+                await probes.stop()
+                probes.checkpoint("end")
+                for life in lives:
+                    life.close()
+        finally:
+            await transport.close()
+        return self._outcome(swarm, mode, probes, transport)
 
-    def _probes(self) -> list[Probe]:
+    def _transport(self) -> Transport:
+        spec = self.spec
+        zone = 0 if spec.shard is None else spec.shard[0]
+        return open_transport(
+            spec.transport,
+            url=spec.broker,
+            standing=(zone_filter(zone),),
+            client_id=f"bench-{spec.mode}-{zone}-{os.getpid()}",
+        )
+
+    def _probes(self, delivery: DeliveryProbe | None, broker: BrokerProbe | None) -> list[Probe]:
         agents = self.config.agents
         self.per_agent_probes: list[PerUnitProbe] = [
             MemoryProbe(agents, trace_python=self.spec.trace_python),
@@ -193,7 +243,10 @@ class _FireflyRun:
         ]
         probes: list[Probe] = [CpuProbe(), *self.per_agent_probes]
         if self.spec.clock == "real":  # lag and frame timings mean nothing on a virtual clock
-            probes += [self.lag, self.frame]
+            probes.append(self.lag)
+            if self.spec.shard is None or self.spec.shard[0] == 0:  # one renderer per swarm
+                probes.append(self.frame)
+        probes += [probe for probe in (delivery, broker) if probe is not None]
         return probes
 
     async def _set_up(
@@ -201,14 +254,15 @@ class _FireflyRun:
     ) -> list[Coroutine[Any, Any, Any]]:
         started, cpu = loop.time(), time.process_time()
         lives = []
+        total = len(swarm.agent_ids)
         for agent in swarm.create_agents():
             lives.append(mode.agent(agent))
             if len(lives) % _SETUP_BATCH == 0:
-                self.reporter.setup(len(lives), self.config.agents)
+                self.reporter.setup(len(lives), total)
                 await asyncio.sleep(0)
                 if self.stop_requested.is_set():
                     break
-        self.reporter.setup(len(lives), self.config.agents)
+        self.reporter.setup(len(lives), total)
         self.timings["setup_s"] = loop.time() - started
         self.timings["setup_cpu_s"] = time.process_time() - cpu
         return lives
@@ -218,23 +272,69 @@ class _FireflyRun:
         loop: asyncio.AbstractEventLoop,
         swarm: Swarm,
         lives: list[Coroutine[Any, Any, Any]],
-        monitor: ConvergenceMonitor,
         probes: ProbeSet,
+        broker: BrokerProbe | None,
     ) -> None:
-        await monitor.start(swarm.connector)
+        monitor = self.monitor
+        if monitor is not None:
+            await monitor.start(swarm.connector)
+        if broker is not None:
+            await broker.subscribe()
+        await self._wait_for_start(loop)
         probes.start()
         started = loop.time()
         for agent in swarm.agents:
             agent.start_clock(started)
         tasks = [loop.create_task(self._supervised(life, swarm.tally)) for life in lives]
-        await self._wait_for_end(loop, started, swarm.tally)
+        if not self.stop_requested.is_set():
+            await self._wait_for_end(loop, started, swarm.tally)
         self.timings["run_s"] = loop.time() - started
         await probes.stop()
         probes.checkpoint("end")  # before the agents stop: the state at the end of the run
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await monitor.stop()
+        if monitor is not None:
+            await monitor.stop()
+
+    async def _wait_for_start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wait for the swarm's common start time: given, or told by the coordinator."""
+        start_at = self.spec.start_at
+        if self.spec.sync_stdin:
+            print("ready", flush=True)
+            start_at = await self._start_time_from_stdin(loop)
+        if start_at is None:
+            return
+        delay = start_at - time.time()
+        if delay > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop_requested.wait(), delay)
+        else:
+            _log.warning("the start time passed %.3f s ago: starting now", -delay)
+
+    async def _start_time_from_stdin(self, loop: asyncio.AbstractEventLoop) -> float | None:
+        """Read "start <time>"; anything else (the coordinator is gone) stops the run."""
+        reader = asyncio.StreamReader()
+        pipe, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), sys.stdin
+        )
+        line = asyncio.ensure_future(reader.readline())
+        stop = asyncio.ensure_future(self.stop_requested.wait())
+        try:
+            await asyncio.wait({line, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            line.cancel()
+            pipe.close()
+        if not line.done() or line.cancelled():
+            return None
+        words = line.result().decode(errors="replace").split()
+        if len(words) == 2 and words[0] == "start":
+            with contextlib.suppress(ValueError):
+                return float(words[1])
+        _log.error("expected 'start <time>' on stdin, got %r: stopping", line.result())
+        self.stop_requested.set()
+        return None
 
     async def _wait_for_end(
         self, loop: asyncio.AbstractEventLoop, started: float, tally: Tally
@@ -249,7 +349,7 @@ class _FireflyRun:
             self.reporter.running(min(loop.time() - started, duration), duration, tally.flashes)
 
     def _status_line(self) -> str:
-        r = self.monitor.latest_order_parameter()
+        r = None if self.monitor is None else self.monitor.latest_order_parameter()
         p99 = self.lag.last_second_p99_ms()
         return (
             f"{self.spec.mode} · {self.config.agents} agents · "
@@ -268,28 +368,39 @@ class _FireflyRun:
                 _log.error("an agent failed; the others go on", exc_info=error)
 
     def _outcome(
-        self, swarm: Swarm, mode: Mode, monitor: ConvergenceMonitor, probes: ProbeSet
+        self, swarm: Swarm, mode: Mode, probes: ProbeSet, transport: Transport
     ) -> dict[str, Any]:
         results = probes.results()
         metrics = {name: result.metrics for name, result in results.items()}
-        metrics["work"] = self._work(swarm, mode, metrics.get("cpu", {}))
-        metrics["convergence"] = monitor.result()
+        metrics["work"] = self._work(swarm, mode, metrics.get("cpu", {}), transport)
+        metrics["transport"] = transport.metrics()
         metrics["engine"] = _engine_totals(mode.engines())
-        series: dict[str, Any] = {"convergence": monitor.series()}
+        series: dict[str, Any] = {}
+        if self.monitor is not None:
+            metrics["convergence"] = self.monitor.result()
+            series["convergence"] = self.monitor.series()
         for result in results.values():
             series.update(result.series)
         errors = {"agents": self.error_samples, "probes": dict(probes.errors)}
+        interrupted = self.stop_requested.is_set()
+        degraded = metrics["transport"]["degraded"]
+        status = "interrupted" if interrupted else "degraded" if degraded else "complete"
         return {
             "metrics": metrics,
             "series": series,
-            "interrupted": self.stop_requested.is_set(),
+            "interrupted": interrupted,
+            "status": status,
             "errors": errors,
         }
 
-    def _work(self, swarm: Swarm, mode: Mode, cpu: dict[str, Any]) -> dict[str, Any]:
-        tally, broker = swarm.tally, swarm.broker.statistics()
+    def _work(
+        self, swarm: Swarm, mode: Mode, cpu: dict[str, Any], transport: Transport
+    ) -> dict[str, Any]:
+        tally = swarm.tally
         run_s = self.timings.get("run_s")
         cpu_s = cpu.get("cpu_s")
+        # A local publish tells its publisher who heard it; over MQTT only the receiver knows.
+        inbox_misses = tally.inbox_misses + transport.unheard()
         return {
             "agents": self.agents_set_up,  # config.agents is what was asked for
             "generations": mode.generations(),
@@ -297,9 +408,9 @@ class _FireflyRun:
             "flashes": tally.flashes,
             "flashes_per_s": _ratio(tally.flashes, run_s),
             "messages": tally.messages,
-            "messages_delivered": broker.delivered,
-            "inbox_misses": tally.inbox_misses,
-            "inbox_misses_per_flash": _ratio(tally.inbox_misses, tally.flashes),
+            "messages_delivered": transport.delivered(),
+            "inbox_misses": inbox_misses,
+            "inbox_misses_per_flash": _ratio(inbox_misses, tally.flashes),
             "signals": tally.signals,
             "agent_errors": tally.agent_errors,
             "cpu_us_per_generation": _ratio(cpu_s * 1e6 if cpu_s else None, tally.steps),

@@ -1,7 +1,9 @@
 """The result document of one run (`python -m bench run --out FILE`): its version and shape.
 
 Every field, its unit and meaning, and the version history are in docs/result-format.md;
-keep the two in step. History: 1 = first version (2026-11).
+keep the two in step. History: 1 = first version (2026-11); 2 = `status`, the transport
+and sharding blocks (`metrics.transport`, `.delivery`, `.broker`, `workers`), 2026-12.
+A version-1 document is still read: version 2 only adds to it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,12 @@ from typing import Any
 
 from bench.errors import BenchError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE = (1, 2)
+"""The versions `load_result` accepts."""
+STATUSES = ("complete", "degraded", "interrupted", "failed")
+"""How a run ended (`status`): degraded = the broker connection was lost or a publish was;
+failed = a worker process failed (sharded runs)."""
 
 
 def build_document(
@@ -23,17 +30,30 @@ def build_document(
     series: dict[str, Any],
     interrupted: bool,
     errors: dict[str, Any],
+    status: str | None = None,
+    workers: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Assemble a result document in the current schema."""
-    return {
+    """Assemble a result document in the current schema; `workers` only for sharded runs.
+
+    Without a `status`, it is "interrupted" or "complete" from `interrupted`.
+    """
+    if status is None:
+        status = "interrupted" if interrupted else "complete"
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
+    document = {
         "schema": SCHEMA_VERSION,
         "meta": meta,
         "config": config,
         "metrics": metrics,
         "series": series,
         "interrupted": interrupted,
+        "status": status,
         "errors": errors,
     }
+    if workers is not None:
+        document["workers"] = workers
+    return document
 
 
 REQUIRED: tuple[tuple[str, type, str], ...] = (
@@ -47,7 +67,7 @@ REQUIRED: tuple[tuple[str, type, str], ...] = (
     ("config.agents", int, "a whole number"),
     ("meta.started_at", str, "a string"),
 )
-"""What every reader of a schema-1 document relies on: (dotted key, JSON type, in words)."""
+"""What every reader of a document (schema 1 or 2) relies on: (dotted key, JSON type, in words)."""
 
 _RERUN = "re-run the measurement with this version"
 
@@ -64,7 +84,7 @@ def load_result(path: Path) -> dict[str, Any]:
     except (OSError, ValueError) as error:
         raise BenchError(f"cannot read result {path}: {error}") from None
     version = document.get("schema") if isinstance(document, dict) else None
-    if type(version) is not int or version != SCHEMA_VERSION:  # true and 1.0 == 1 too
+    if type(version) is not int or version not in READABLE:  # true and 1.0 == 1 too
         advice = (
             "upgrade this checkout (git pull) to read it"
             if isinstance(version, int) and version > SCHEMA_VERSION
@@ -72,7 +92,7 @@ def load_result(path: Path) -> dict[str, Any]:
         )
         raise BenchError(
             f"{path} has result schema {version!r}, this harness reads schema "
-            f"{SCHEMA_VERSION}: {advice}"
+            f"{' or '.join(map(str, READABLE))}: {advice}"
         )
     problem = _shape_problem(document)
     if problem:
@@ -81,15 +101,16 @@ def load_result(path: Path) -> dict[str, Any]:
 
 
 def _shape_problem(document: dict[str, Any]) -> str | None:
-    """What a schema-1 document lacks of REQUIRED, in words ("lacks ..."); None if nothing."""
+    """What a document lacks of REQUIRED, in words ("lacks ..."); None if nothing."""
+    version = document["schema"]
     for key, kind, words in REQUIRED:
         parent, _, name = key.rpartition(".")
         holder = document[parent] if parent else document
         if name not in holder:
-            return f'lacks "{key}", which result schema {SCHEMA_VERSION} requires'
+            return f'lacks "{key}", which result schema {version} requires'
         if type(holder[name]) is not kind:
             found = json_kind(holder[name])
-            return f'has "{key}" as {found}, result schema {SCHEMA_VERSION} requires {words}'
+            return f'has "{key}" as {found}, result schema {version} requires {words}'
     return None
 
 

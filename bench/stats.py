@@ -8,7 +8,9 @@ One place for the tests that decide something, so that the gate and the report a
 - whether two suites differ: Welch's two-sample t-test on the log of the values, the same
   test as the unpaired interval (the report's comparison);
 - whether a series still grows: the least-squares slope of its second half (the memory and
-  objects probes, the soak).
+  objects probes, the soak);
+- what the repeats of one configuration say: their median and median absolute deviation
+  (every table of the suite and the report).
 
 Values are compared on a log scale: a 10% slowdown and a 10% speed-up are symmetric there,
 and timings are noisy by a factor, not by a fixed amount.
@@ -17,6 +19,7 @@ and timings are noisy by a factor, not by a fixed amount.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -109,6 +112,17 @@ def welch_test(old: Sequence[float], new: Sequence[float], confidence: float = 0
 def is_constant(values: Sequence[float]) -> bool:
     """All values equal up to float rounding (relative): a t-test has no variance to use."""
     return _constant(np.log(_positive(values)))
+
+
+def median_mad(values: Sequence[float]) -> tuple[float, float]:
+    """The median of the values and their median absolute deviation (pyperf's "median +- MAD").
+
+    Robust to one wild repeat, as a suite of three runs on a shared machine needs.
+    """
+    if not values:
+        raise ValueError("median_mad needs at least one value")
+    median = statistics.median(values)
+    return median, statistics.median(abs(value - median) for value in values)
 
 
 def leak_slope(t: Sequence[float], values: Sequence[float]) -> float | None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime
 import math
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,12 +17,15 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemaining
 from rich.table import Table
 
 import cascade as cs
+from bench.broker import AUTO, broker_for, check_broker_option, parse_url
 from bench.errors import BenchError
 from bench.loops import check_loop
 from bench.probes.loop_lag import HIGHEST_SECONDS, MAX_INTERVAL_SECONDS
 from bench.result_file import check_writable, write_json_or_keep
 from bench.runner import RunSpec, execute
+from bench.shard.coordinator import run_swarm
 from bench.summary import summary_rows
+from bench.transport import check_transport
 from bench.workload import check_memory, get_mode, make_config
 
 RUNS_DIR = Path("results/runs")
@@ -44,12 +50,23 @@ class RunOptions:
     quiet: bool = False
     objects_interval: float | None = None
     inject_slowdown: float | None = None
+    transport: str = "local"
+    broker: str | None = None
+    workers: int | None = None
+    shard: str | None = None
+    start_at: float | None = None
+    sync_stdin: bool = False
+    delivery: bool | None = None
 
 
 def build_spec(options: RunOptions) -> RunSpec:
-    """Check every option (BenchError on the first bad one) and build the run's spec."""
+    """Check every option (BenchError on the first bad one) and build the run's spec.
+
+    With --workers the spec is the whole swarm's; the coordinator derives each shard's.
+    """
     get_mode(options.mode)
     check_loop(options.loop, options.clock)
+    check_transport(options.transport)
     check_lag_interval(options.lag_interval)
     interval = options.objects_interval
     if interval is not None and not (math.isfinite(interval) and interval > 0):
@@ -65,6 +82,11 @@ def build_spec(options: RunOptions) -> RunSpec:
     check_memory(options.mode, config.agents)
     if options.inject_slowdown is not None:
         check_slowdown(options.inject_slowdown)
+    shard = check_sharding(options, config.side)
+    zones = shard[1] if shard is not None else options.workers
+    if zones is not None:
+        config = dataclasses.replace(config, zones=zones)
+    delivery = options.transport == "mqtt" if options.delivery is None else options.delivery
     return RunSpec(
         options.mode,
         config,
@@ -74,7 +96,71 @@ def build_spec(options: RunOptions) -> RunSpec:
         trace_python=options.trace_python,
         objects_interval=options.objects_interval,
         inject_slowdown=options.inject_slowdown,
+        transport=options.transport,
+        broker=options.broker,
+        shard=shard,
+        start_at=options.start_at,
+        sync_stdin=options.sync_stdin,
+        delivery=delivery,
     )
+
+
+def check_sharding(options: RunOptions, side: int) -> tuple[int, int] | None:
+    """Refuse options that cannot carry a swarm; this process's (shard, count), if any.
+
+    The broker is checked last (is mosquitto installed, does the URL answer), once every
+    option is known to make sense.
+    """
+    mqtt = options.transport == "mqtt"
+    if options.broker is not None and not mqtt:
+        raise BenchError("--broker is for --transport mqtt; add --transport mqtt")
+    if mqtt and options.broker is None:
+        raise BenchError("--transport mqtt needs a broker: give --broker auto or mqtt://host:port")
+    if options.broker not in (None, AUTO):
+        parse_url(options.broker)
+    if options.workers is not None and options.shard is not None:
+        raise BenchError(
+            "give --workers (run the whole swarm here) or --shard (one part), not both"
+        )
+    shard = None if options.shard is None else parse_shard(options.shard)
+    count = options.workers if shard is None else shard[1]
+    if count is not None:
+        _check_count("--workers" if shard is None else "--shard", count, options, side)
+    if shard is not None and options.broker == AUTO:
+        raise BenchError(
+            "--shard joins a swarm's broker, which every shard must share: "
+            "give --broker mqtt://host:port"
+        )
+    if options.broker is not None:
+        check_broker_option(options.broker)
+    return shard
+
+
+def _check_count(option: str, count: int, options: RunOptions, side: int) -> None:
+    if options.transport != "mqtt":
+        raise BenchError(f"{option} needs --transport mqtt: processes talk through a broker")
+    if options.clock != "real":
+        raise BenchError(
+            f"{option} needs the real clock: a virtual clock cannot be shared across "
+            "processes; use --clock real, or a single process for --clock virtual"
+        )
+    if not 1 <= count <= side:
+        raise BenchError(
+            f"{option} must be between 1 and the grid's {side} rows (each worker carries whole "
+            f"rows), got {count}"
+        )
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`i/n` -> (i, n) with 0 <= i < n; BenchError otherwise."""
+    index, _, count = text.partition("/")
+    try:
+        shard = (int(index), int(count))
+    except ValueError:
+        shard = (-1, 0)
+    if not 0 <= shard[0] < shard[1]:
+        raise BenchError(f"--shard must be i/n with 0 <= i < n, e.g. 0/2, got {text!r}")
+    return shard
 
 
 def check_slowdown(fraction: float) -> None:
@@ -115,17 +201,55 @@ def run_command(options: RunOptions, argv: list[str] | None = None) -> int:
     out = options.out or default_out(spec)
     check_writable(out)
     console = Console(stderr=True, quiet=options.quiet)
-    reporter = _ProgressReporter(console, spec) if console.is_terminal else _LineReporter(console)
-    with reporter:
-        document = execute(spec, reporter, argv)
+    if options.workers is not None:
+        assert options.broker is not None  # build_spec made sure
+        document = run_swarm(spec, options.workers, options.broker, console.print, argv)
+    else:
+        reporter = (
+            _ProgressReporter(console, spec) if console.is_terminal else _LineReporter(console)
+        )
+        with reporter, _own_broker(spec) as spec:
+            document = execute(spec, reporter, argv)
     failure = write_json_or_keep(out, document)
     Console(quiet=options.quiet).print(summary_table(document))
     if failure is not None:
         print(f"error: {failure}", file=sys.stderr)
         return 1
-    state = "INTERRUPTED, partial result" if document["interrupted"] else "result"
+    return _report_status(document, out, console)
+
+
+def _report_status(document: dict[str, Any], out: Path, console: Console) -> int:
+    """Say how the run ended and where its result is; the exit status (0, 1 or 130)."""
+    status = document.get("status", "interrupted" if document["interrupted"] else "complete")
+    for failure in document["errors"].get("workers", []):
+        print(f"error: worker {failure['shard']}: {failure['reason']}", file=sys.stderr)
+        if failure["stderr"]:
+            print(failure["stderr"], file=sys.stderr)
+    if status == "degraded":
+        transport = document["metrics"]["transport"]
+        print(
+            f"warning: the broker connection was lost during the run: {transport['lost']:,} "
+            f"publishes lost, {transport.get('undelivered', 0):,} messages undelivered",
+            file=sys.stderr,
+        )
+    state = {
+        "complete": "result",
+        "degraded": "DEGRADED result",
+        "interrupted": "INTERRUPTED, partial result",
+        "failed": "FAILED run, partial result",
+    }[status]
     console.print(f"{state} written to {out}")
-    return 130 if document["interrupted"] else 0
+    return {"failed": 1, "interrupted": 130}.get(status, 0)
+
+
+@contextlib.contextmanager
+def _own_broker(spec: RunSpec) -> Iterator[RunSpec]:
+    """The spec, pointing at a mosquitto started for it when it says `--broker auto`."""
+    if spec.broker is None:
+        yield spec
+        return
+    with broker_for(spec.broker) as (url, _):
+        yield dataclasses.replace(spec, broker=url)
 
 
 def summary_table(document: dict[str, Any]) -> Table:

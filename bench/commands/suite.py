@@ -27,6 +27,7 @@ from bench.environment import collect_meta
 from bench.errors import BenchError
 from bench.result_file import check_writable, write_text_atomic
 from bench.stopping import EXIT_STATUS, sigterm_stops, stop_signal
+from bench.suite.layout import LOCAL
 from bench.suite.machine import noise_warnings, read_machine_state
 from bench.suite.matrix import Matrix, interleaved, make_matrix, repeated_notes
 from bench.suite.pyperf_suite import build_suite, dump_atomic
@@ -118,7 +119,7 @@ def _finish(
         runs = out_dir / suite_meta["runs_dir"]
         alerts.print(f"[red]error:[/red] {escape(problem)}; the run documents are kept in {runs}")
     if outcome.stopped_by is not None:
-        total = len(matrix.configs) * matrix.repeat
+        total = matrix.runs
         line = _stop_line(outcome.stopped_by, outcome, total, out_dir / name, problem is None)
         alerts.print(escape(line))
         return EXIT_STATUS[outcome.stopped_by]
@@ -168,10 +169,23 @@ def _run_all(matrix: Matrix, runs_dir: Path, console: Console, outcome: _Outcome
                 console.print(f"{'done' if done else 'failed'} {run}")
 
 
+_VIRTUAL_S_PER_AGENT_SECOND = 1e-3
+"""Wall seconds a virtual-clock run may take per agent per second of virtual time: about
+3x the 15 s of CPU that 2,500 agents x 20 s took (the scale profile's reference runs)."""
+
+
+def _timeout(config: WorkerConfig) -> float:
+    """How long a worker may take: a real-clock run its duration and set-up; a virtual-clock
+    run is CPU-bound, so in proportion to its agents too."""
+    if config.clock == "virtual":
+        return config.agents * config.duration * _VIRTUAL_S_PER_AGENT_SECOND + 300
+    return config.duration * 4 + 300
+
+
 def _run_one(config: WorkerConfig, out: Path, outcome: _Outcome) -> bool:
     """Run one worker; True if its document was recorded, False if it failed."""
     try:
-        document = run_worker(config, out.resolve(), timeout=config.duration * 4 + 300)
+        document = run_worker(config, out.resolve(), timeout=_timeout(config))
     except (WorkerFailed, BenchError) as error:
         outcome.failures.append(str(error))
         return False
@@ -205,7 +219,7 @@ def _write(
     suite = build_suite(outcome.documents, suite_meta)
     if suite is None:
         return None
-    tables = metric_tables(outcome.documents, matrix.modes, matrix.agents)
+    tables = metric_tables(outcome.documents, matrix.columns, matrix.agents)
     markdown = _markdown(matrix, suite_meta, outcome, tables)
     Console(quiet=console.quiet).print(*(_rich_table(t) for t in tables))
     writers: list[tuple[Path, Callable[[Path], None]]] = []
@@ -245,6 +259,18 @@ def _markdown(
         f"each in a fresh process), {matrix.duration:g} s each; suite took "
         f"{suite_meta['suite_elapsed_s']:g} s. Cells: median ± MAD of the repeats.",
     ]
+    if matrix.layouts != (LOCAL,):
+        header.append(
+            "Layouts: "
+            + "; ".join(f"`{layout.tag or 'local'}` = {layout.words}" for layout in matrix.layouts)
+            + ". A column `<mode>@<layout>` is the mode in that layout."
+        )
+    if matrix.references:
+        floor = matrix.references[0].mode
+        header.append(
+            f"`{floor}@virtual`: one run of {floor} per size on the virtual clock, the "
+            "physics' reference (exact, so run once)."
+        )
     if outcome.interrupted:
         header.append("**Interrupted: partial results.**")
     if outcome.failures:

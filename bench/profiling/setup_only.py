@@ -25,7 +25,7 @@ async def set_up_and_close(mode_name: str, config: FireflyConfig) -> int:
     lives = set_up_agents(swarm, mode_name)
     for life in lives:
         life.close()  # never started: closing avoids "coroutine was never awaited"
-    await swarm.broker.aclose()
+    await swarm.aclose()
     return len(lives)
 
 

@@ -21,8 +21,16 @@ from bench.report.compare import (
 )
 from bench.report.data import SuiteData, run_dates
 from bench.report.lag import mode_cdfs
+from bench.report.layouts import (
+    ScaleTable,
+    has_layouts,
+    per_core_lines,
+    scale_sentences,
+    scale_table,
+)
 from bench.report.summary import summary_sentences
 from bench.report.timeline import timelines
+from bench.suite.layout import is_plain, is_virtual
 from bench.suite.pyperf_suite import benchmark_name
 from bench.suite.table import MetricTable
 
@@ -61,6 +69,8 @@ class Report:
     metadata: list[tuple[str, str]]
     notes: list[str] = field(default_factory=list)
     comparison: Comparison | None = None
+    scale: ScaleTable | None = None
+    """The scaling table, for a suite with MQTT or worker-process layouts (else None)."""
 
 
 def build_report(suites: Sequence[SuiteData]) -> Report:
@@ -68,28 +78,80 @@ def build_report(suites: Sequence[SuiteData]) -> Report:
     new = suites[-1]
     old = suites[0] if len(suites) > 1 else None
     tables = new.tables
-    found, notes = suite_plots(new, tables)
+    scale = scale_table(new.documents, new.columns)
+    found, notes = suite_plots(new, tables, scale)
     return Report(
         title=_title(old, new),
         facts=facts(new) + ([("compared with", str(old.path))] if old else []),
-        summary=summary_sentences(tables),
+        summary=summary_sentences(plain_tables(tables)) + (scale_sentences(scale) if scale else []),
         plots=found,
         tables=tables,
         metadata=metadata_rows(new),
         notes=[*(old.notes if old else []), *new.notes, *notes, *zero_note(new)],
         comparison=compare(old, new) if old else None,
+        scale=scale,
     )
 
 
-PLOT_ORDER = ("scaling", "lag_cdf", "memory", "timeline")
+def plain_tables(tables: list[MetricTable]) -> list[MetricTable]:
+    """The tables cut to the local, single-process, real-clock columns (the modes), which
+    the summary's sentences compare; as they are when there is no such column."""
+    cut = [
+        MetricTable(t.metric, plain, t.rows)
+        for t in tables
+        if (plain := tuple(c for c in t.modes if is_plain(c)))
+    ]
+    return cut or tables
+
+
+PLOT_ORDER = ("scaling", "lag_cdf", "memory", "timeline", "agents_per_core", "delivery_cdf")
 """The suite's plots in reading order (the comparison's comes with the comparison)."""
 
 
-def suite_plots(suite: SuiteData, tables: list[MetricTable]) -> tuple[list[Plot], list[str]]:
+def suite_plots(
+    suite: SuiteData, tables: list[MetricTable], scale: ScaleTable | None = None
+) -> tuple[list[Plot], list[str]]:
     """The suite's plots, and a note for each one that cannot be drawn."""
-    drawn = {**_table_plots(tables), **_series_plots(suite)}
+    drawn = {**_table_plots(tables), **_series_plots(suite), **_layout_plots(suite, scale)}
     found = [drawn[name] for name in PLOT_ORDER if name in drawn]
-    return found, _missing(suite, set(drawn))
+    return found, _missing(suite, set(drawn)) + _missing_layouts(suite, scale, set(drawn))
+
+
+def _layout_plots(suite: SuiteData, scale: ScaleTable | None) -> dict[str, Plot]:
+    if scale is None:
+        return {}
+    drawn = {}
+    per_core = plots.agents_per_core_figure(per_core_lines(scale))
+    if per_core:
+        drawn["agents_per_core"] = Plot("agents_per_core", _AGENTS_PER_CORE, per_core)
+    measured = [c for c in suite.columns if not is_virtual(c)]
+    with_delivery = [
+        doc["config"]["agents"] for doc in suite.documents if doc["series"].get(_DELIVERY)
+    ]
+    if with_delivery:
+        agents = max(with_delivery)
+        cdfs = mode_cdfs(suite.documents, measured, agents, series=_DELIVERY)
+        if cdfs:
+            caption = _DELIVERY_CDF.format(agents=agents)
+            png = plots.delivery_cdf_figure(cdfs, agents)
+            drawn["delivery_cdf"] = Plot("delivery_cdf", caption, png)
+    return drawn
+
+
+def _missing_layouts(suite: SuiteData, scale: ScaleTable | None, drawn: set[str]) -> list[str]:
+    if scale is None:
+        if suite.layouts and not has_layouts(suite.documents):
+            return [
+                "The scaling table and its plots (agents per core, delivery latency) need the "
+                "raw run documents of the MQTT and worker-process runs, which were not found."
+            ]
+        return []
+    if "delivery_cdf" not in drawn:
+        return [
+            f"No {_DELIVERY} in the raw runs: the delivery-latency plot is skipped (a run "
+            "records it with --delivery, the default for MQTT)."
+        ]
+    return []
 
 
 def _table_plots(tables: list[MetricTable]) -> dict[str, Plot]:
@@ -111,11 +173,11 @@ def _series_plots(suite: SuiteData) -> dict[str, Plot]:
         return {}
     agents = max(doc["config"]["agents"] for doc in suite.documents)
     drawn = {}
-    cdfs = mode_cdfs(suite.documents, suite.modes, agents)
+    cdfs = mode_cdfs(suite.documents, suite.columns, agents)
     if cdfs:
         caption = _LAG_CDF.format(agents=agents, runs=max(c.runs for c in cdfs.values()))
         drawn["lag_cdf"] = Plot("lag_cdf", caption, plots.lag_cdf_figure(cdfs, agents))
-    runs = timelines(suite.documents, suite.modes, agents)
+    runs = timelines(suite.documents, suite.columns, agents)
     if runs:
         picked = ", ".join(f"{run.mode} {run.started_at}" for run in runs)
         caption = _TIMELINE.format(agents=agents, picked=picked)
@@ -197,6 +259,7 @@ def facts(suite: SuiteData) -> list[tuple[str, str]]:
         ("commit", str(meta.get("commit", "several or unknown"))),
         ("profile", f"{meta.get('suite_profile', '?')}, {meta.get('suite_repeat', '?')} repeats"),
         ("modes", ", ".join(suite.modes)),
+        *([("layouts", ", ".join(suite.layouts))] if suite.layouts else []),
         ("agents", ", ".join(f"{a:,}" for a in suite.agents)),
         ("started", min(run_dates(suite.suite), default="unknown")),
         ("suite took", _seconds(meta.get("suite_elapsed_s"))),
@@ -251,6 +314,18 @@ def _distinct_labels(old: SuiteData, new: SuiteData) -> tuple[str, str]:
     return labels if labels[0] != labels[1] else (old.path.name, new.path.name)
 
 
+_DELIVERY = "delivery_histogram"
+_AGENTS_PER_CORE = (
+    "Agents per busy core against the number of agents, a line per mode and layout (colour: "
+    "the mode; line style: the layout, solid = one local process): agents / the cores the "
+    "workload's processes used (CPU seconds per second, all workers summed; the broker's "
+    "CPU apart), the median of the repeats. Higher = cheaper per agent."
+)
+_DELIVERY_CDF = (
+    "Message delivery latency at {agents:,} agents, publish to the subscriber's callback: each "
+    "configuration's HDR histograms (µs) of its repeats merged into one CDF, a curve per mode "
+    "and layout (colour: the mode; line style: the layout). Dotted lines: p50 and p99."
+)
 _SCALING = (
     "Each headline metric against the number of agents, log-log: the median of the repeats "
     "with MAD error bars, and per mode the least-squares slope of log(value) on log(agents) "

@@ -17,6 +17,7 @@ import pyperf
 
 from bench.metrics import HEADLINE, Metric
 from bench.stats import MIN_SAMPLES, is_constant, welch_test
+from bench.suite.layout import split_column, tag_rank
 from bench.suite.table import Cell, make_cell
 from bench.workload import MODES
 
@@ -153,6 +154,8 @@ def _factor(change: Change) -> float:
     return ratio if ratio >= 1 else 1 / ratio
 
 
-def _mode_rank(mode: str) -> tuple[int, str]:
+def _mode_rank(column: str) -> tuple[tuple[int, int, int, str], int, str]:
+    # A column is a mode, or a mode in a layout: the plain modes first, in MODES order.
+    mode, tag = split_column(column)
     order = list(MODES)
-    return (order.index(mode), "") if mode in order else (len(order), mode)
+    return tag_rank(tag), *((order.index(mode), "") if mode in order else (len(order), mode))

@@ -10,6 +10,7 @@ import pyperf
 
 from bench.errors import BenchError
 from bench.schema import load_result
+from bench.suite.layout import order_columns, split_column
 from bench.suite.pyperf_suite import load_suite_file, suite_values
 from bench.suite.table import MetricTable, tables_from_values
 from bench.workload import MODES
@@ -28,10 +29,23 @@ class SuiteData:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns measured: each mode as it ran in one local process ("shared"), then
+        in each other layout ("shared@mqtt-2w"), the virtual clock's last; modes in the
+        order of MODES (unknown ones after, sorted). A suite without layouts: its modes."""
+        found = {column for by_config in self.values.values() for column, _ in by_config}
+        return order_columns(found, _mode_order({split_column(c)[0] for c in found}))
+
+    @property
     def modes(self) -> tuple[str, ...]:
         """The modes measured, in the order of MODES (unknown ones after, sorted)."""
-        found = {mode for by_config in self.values.values() for mode, _ in by_config}
-        return tuple(m for m in MODES if m in found) + tuple(sorted(found - set(MODES)))
+        return tuple(dict.fromkeys(split_column(column)[0] for column in self.columns))
+
+    @property
+    def layouts(self) -> tuple[str, ...]:
+        """The tags of the columns that are not one local process ("mqtt-2w"), in order."""
+        tags = (split_column(column)[1] for column in self.columns)
+        return tuple(dict.fromkeys(tag for tag in tags if tag))
 
     @property
     def agents(self) -> tuple[int, ...]:
@@ -41,7 +55,11 @@ class SuiteData:
     @property
     def tables(self) -> list[MetricTable]:
         """The suite's comparison tables (the same as its latest.md)."""
-        return tables_from_values(self.values, self.modes, self.agents)
+        return tables_from_values(self.values, self.columns, self.agents)
+
+
+def _mode_order(found: set[str]) -> tuple[str, ...]:
+    return tuple(m for m in MODES if m in found) + tuple(sorted(found - set(MODES)))
 
 
 def load_suite(path: Path) -> SuiteData:

@@ -1,4 +1,7 @@
-"""The event-loop-lag distribution of a set of runs, from their HDR histograms (pure)."""
+"""The event-loop-lag distribution of a set of runs, from their HDR histograms (pure).
+
+The same reading serves any histogram of microseconds a run keeps: the delivery latency's too.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hdrh.histogram import HdrHistogram
+
+from bench.suite.layout import document_column
 
 _US_PER_MS = 1000.0
 
@@ -51,15 +56,22 @@ def lag_cdf(encoded: Sequence[str]) -> Cdf | None:
 
 
 def mode_cdfs(
-    documents: Sequence[dict[str, Any]], modes: Sequence[str], agents: int
+    documents: Sequence[dict[str, Any]],
+    modes: Sequence[str],
+    agents: int,
+    series: str = "loop_lag_histogram",
 ) -> dict[str, Cdf]:
-    """Each mode's lag CDF at one agent count, every repeat that has a histogram merged."""
+    """Each column's CDF at one agent count, every repeat that has the histogram merged.
+
+    A column is a mode, or a mode in a layout ("shared@mqtt-2w", bench/suite/layout.py);
+    `series` names the histogram: the loop lag's, or the delivery latency's.
+    """
     cdfs = {}
     for mode in modes:
         encoded = [
-            doc["series"]["loop_lag_histogram"]
+            doc["series"][series]
             for doc in documents
-            if _config(doc) == (mode, agents) and doc["series"].get("loop_lag_histogram")
+            if _config(doc) == (mode, agents) and doc["series"].get(series)
         ]
         cdf = lag_cdf(encoded)
         if cdf is not None:
@@ -68,4 +80,4 @@ def mode_cdfs(
 
 
 def _config(document: dict[str, Any]) -> tuple[str, int]:
-    return document["config"]["mode"], document["config"]["agents"]
+    return document_column(document), document["config"]["agents"]

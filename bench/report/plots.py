@@ -1,7 +1,9 @@
 """The report's plots: matplotlib figures on the Agg canvas, returned as PNG bytes.
 
 Only drawing happens here; what to draw comes from the pure modules (scaling, lag,
-timeline, compare). Each mode has one colour in every plot, the one it declares (Mode.colour).
+timeline, compare, layouts). Each mode has one colour in every plot, the one it declares
+(Mode.colour); a mode in another layout ("shared@mqtt-2w") keeps its mode's colour and is
+told apart by its line style (or, in bars, a hatch).
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from matplotlib.ticker import Formatter, LogLocator, MaxNLocator, NullFormatter
 from bench.metrics import Metric
 from bench.report.compare import Change
 from bench.report.lag import Cdf
+from bench.report.layouts import PerCoreLine
 from bench.report.scaling import ScalingLine, describe_slope, scaling_lines
 from bench.report.timeline import Timeline
+from bench.suite.layout import column_label, is_virtual, parse_tag, split_column
 from bench.suite.table import MetricTable
 from bench.workload import MODES
 
@@ -33,11 +37,37 @@ _COLUMNS = 3
 DPI = 100
 
 
-def mode_colour(mode: str) -> str:
-    """The colour the mode declares; a mode not registered gets a stable one of its own."""
+def mode_colour(column: str) -> str:
+    """The colour the column's mode declares; a mode not registered gets a stable one."""
+    mode = split_column(column)[0]
     if mode in MODES:
         return MODES[mode].colour
     return _OTHER_COLOURS[sum(map(ord, mode)) % len(_OTHER_COLOURS)]
+
+
+_DASHES: tuple[str | tuple[int, tuple[int, ...]], ...] = (
+    (0, (6, 2)), "--", ":", (0, (3, 1, 1, 1)), (0, (1, 1)), (0, (8, 2, 1, 2)),
+)  # fmt: skip
+_HATCHES = ("//", "..", "xx", "\\\\", "++", "oo")
+
+
+def layout_style(column: str) -> str | tuple[int, tuple[int, ...]]:
+    """The column's line style: solid for one local process (every plot before layouts),
+    dashed by the number of workers for another layout, dash-dot for the virtual clock."""
+    tag = split_column(column)[1]
+    if not tag:
+        return "-"
+    if is_virtual(column):
+        return "-."
+    return _DASHES[(parse_tag(tag)[0].workers or 0) % len(_DASHES)]
+
+
+def layout_hatch(column: str) -> str | None:
+    """The column's hatch in bar plots: none for one local process."""
+    tag = split_column(column)[1]
+    if not tag:
+        return None
+    return _HATCHES[(parse_tag(tag)[0].workers or 0) % len(_HATCHES)]
 
 
 def axis_label(metric: Metric) -> str:
@@ -95,7 +125,8 @@ def _scaling_panel(ax: Axes, metric: Metric, lines: Sequence[ScalingLine]) -> No
         ]
         ax.errorbar(
             line.agents, line.medians, yerr=[below, list(line.mads)], marker="o", capsize=3,
-            color=mode_colour(line.mode), label=f"{line.mode} (slope {describe_slope(line.slope)})",
+            color=mode_colour(line.mode), linestyle=layout_style(line.mode),
+            label=f"{column_label(line.mode)} (slope {describe_slope(line.slope)})",
         )  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -187,23 +218,71 @@ def lag_cdf_figure(cdfs: Mapping[str, Cdf], agents: int) -> bytes:
     """The lag CDF of each mode at one size, log x in ms, with p50 and p99 in the legend."""
     figure = Figure(figsize=(9.0, 5.0), layout="constrained")
     ax = figure.subplots()
-    for mode, cdf in cdfs.items():
-        points = [(v, f) for v, f in zip(cdf.values_ms, cdf.fractions, strict=True) if v > 0]
-        label = (
-            f"{mode} (p50 {cdf.value_at(0.5):,.1f} ms, p99 {cdf.value_at(0.99):,.0f} ms, "
-            f"{cdf.count:,} samples)"
-        )
-        ax.step(*zip(*points, strict=True), where="post", color=mode_colour(mode), label=label)
-    for level in (0.5, 0.99):
-        ax.axhline(level, color="grey", linestyle=":", linewidth=1)
-    ax.set_xscale("log")
-    plain_log_ticks(ax.xaxis, _log_subs([v for cdf in cdfs.values() for v in cdf.values_ms]))
-    ax.set_ylim(0, 1.01)
+    _cdf_curves(ax, cdfs, p99_decimals=0)
     ax.set_xlabel("event-loop lag (ms, log scale)")
     ax.set_ylabel("fraction of wake-ups at or below (CDF)")
     runs = max(cdf.runs for cdf in cdfs.values())
     ax.set_title(f"Event-loop lag distribution at {agents:,} agents ({runs} runs per mode merged)")
     ax.legend(loc="upper left")
+    return png(figure)
+
+
+def delivery_cdf_figure(cdfs: Mapping[str, Cdf], agents: int) -> bytes:
+    """The delivery-latency CDF of each (mode, layout) at one size, log x in ms."""
+    figure = Figure(figsize=(9.0, 5.0), layout="constrained")
+    ax = figure.subplots()
+    _cdf_curves(ax, cdfs, p99_decimals=2)
+    ax.set_xlabel("delivery latency, publish to the subscriber's callback (ms, log scale)")
+    ax.set_ylabel("fraction of messages at or below (CDF)")
+    runs = max(cdf.runs for cdf in cdfs.values())
+    ax.set_title(
+        f"Message delivery latency per transport at {agents:,} agents "
+        f"(up to {runs} runs per configuration merged)"
+    )
+    ax.legend(loc="lower right", fontsize="small")
+    return png(figure)
+
+
+def _cdf_curves(ax: Axes, cdfs: Mapping[str, Cdf], p99_decimals: int) -> None:
+    """One step curve per column (its colour and line style), p50 and p99 lines, log x."""
+    for column, cdf in cdfs.items():
+        points = [(v, f) for v, f in zip(cdf.values_ms, cdf.fractions, strict=True) if v > 0]
+        label = (
+            f"{column_label(column)} (p50 {cdf.value_at(0.5):,.1f} ms, "
+            f"p99 {cdf.value_at(0.99):,.{p99_decimals}f} ms, {cdf.count:,} samples)"
+        )
+        ax.step(
+            *zip(*points, strict=True), where="post", color=mode_colour(column),
+            linestyle=layout_style(column), label=label,
+        )  # fmt: skip
+    for level in (0.5, 0.99):
+        ax.axhline(level, color="grey", linestyle=":", linewidth=1)
+    ax.set_xscale("log")
+    plain_log_ticks(ax.xaxis, _log_subs([v for cdf in cdfs.values() for v in cdf.values_ms]))
+    ax.set_ylim(0, 1.01)
+
+
+def agents_per_core_figure(lines: Sequence[PerCoreLine]) -> bytes | None:
+    """Agents per busy core against agents, a line per (mode, layout)."""
+    if not lines:
+        return None
+    figure = Figure(figsize=(9.0, 5.0), layout="constrained")
+    ax = figure.subplots()
+    sizes = sorted({a for line in lines for a in line.agents})
+    for line in lines:
+        ax.plot(
+            line.agents, line.agents_per_core, marker="o", color=mode_colour(line.column),
+            linestyle=layout_style(line.column), label=column_label(line.column),
+        )  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_xticks(sizes, [f"{a:,}" for a in sizes])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(PlainFormatter())
+    ax.set_xlabel("agents (log scale)")
+    ax.set_ylabel("agents per busy core (agents / cores used)")
+    ax.set_title("Agents per busy core against the number of agents (median of the repeats)")
+    ax.legend(fontsize="small")
     return png(figure)
 
 
@@ -241,7 +320,8 @@ def _bars(ax: Axes, table: MetricTable, scale: float) -> None:
             xs, found = zip(*present, strict=True)
             ax.bar(
                 xs, [c.median / scale for c in found], width, yerr=[c.mad / scale for c in found],
-                capsize=3, color=mode_colour(mode), label=mode,
+                capsize=3, color=mode_colour(mode), hatch=layout_hatch(mode),
+                label=column_label(mode),
             )  # fmt: skip
     ax.set_xticks(range(len(table.rows)), [f"{row.agents:,}" for row in table.rows])
     ax.set_xlabel("agents")
@@ -254,12 +334,19 @@ def timeline_figure(found: Sequence[Timeline], agents: int) -> bytes:
     figure = Figure(figsize=(10.0, 8.0), layout="constrained")
     lag_ax, flash_ax, r_ax = figure.subplots(3, 1, sharex=True)
     for run in found:
-        colour = mode_colour(run.mode)
+        colour, style = mode_colour(run.mode), layout_style(run.mode)
         if run.lag_edges_s:
-            lag_ax.stairs(run.lag_p99_ms, run.lag_edges_s, color=colour, baseline=None)
+            lag_ax.stairs(
+                run.lag_p99_ms, run.lag_edges_s, color=colour, linestyle=style, baseline=None
+            )
         if run.flash_edges_s:
-            flash_ax.stairs(run.flashes_per_s, run.flash_edges_s, color=colour, baseline=None)
-        r_ax.plot(run.r_t_s, run.r, color=colour, marker=".", label=run.mode)
+            flash_ax.stairs(
+                run.flashes_per_s, run.flash_edges_s, color=colour, linestyle=style, baseline=None
+            )
+        r_ax.plot(
+            run.r_t_s, run.r, color=colour, linestyle=style, marker=".",
+            label=column_label(run.mode),
+        )  # fmt: skip
     lag_ax.set_yscale("log")
     plain_log_ticks(lag_ax.yaxis)
     lag_ax.set_ylabel("loop lag p99\nper second (ms)")

@@ -12,6 +12,11 @@ from html import escape
 
 from bench.report.build import Comparison, Plot, Report
 from bench.report.compare import Change
+from bench.report.layouts import HEADER as SCALE_HEADER
+from bench.report.layouts import HEADING as SCALE_HEADING
+from bench.report.layouts import ScaleTable
+from bench.report.layouts import caption as scale_caption
+from bench.report.layouts import format_row as format_scale_row
 from bench.suite.table import MetricTable, format_cell, format_row
 
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -41,6 +46,7 @@ def render_html(report: Report) -> str:
         _summary(report),
         *(f'<p class="note">{escape(note)}</p>' for note in report.notes),
         _section("plots", "Plots", [_figure(plot) for plot in report.plots]),
+        _scale(report.scale) if report.scale else "",
         _comparison(report.comparison) if report.comparison else "",
         _section(
             "tables", "Tables (median ± MAD of the repeats)", [_table(t) for t in report.tables]
@@ -112,6 +118,12 @@ def _grid(header: Sequence[str], rows: Sequence[Sequence[tuple[str, str]]]) -> s
 
 def _td(text: str, css: str) -> str:
     return f'<td class="{escape(css)}">{escape(text)}</td>' if css else f"<td>{escape(text)}</td>"
+
+
+def _scale(table: ScaleTable) -> str:
+    rows = [[(cell, "") for cell in format_scale_row(row)] for row in table.rows]
+    parts = [f"<p>{escape(scale_caption(table))}</p>", _grid(SCALE_HEADER, rows)]
+    return _section("scaling", SCALE_HEADING, parts)
 
 
 def _comparison(comparison: Comparison) -> str:

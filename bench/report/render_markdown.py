@@ -6,6 +6,11 @@ from collections.abc import Sequence
 
 from bench.markdown import md_escape
 from bench.report.build import Comparison, Plot, Report
+from bench.report.layouts import HEADER as SCALE_HEADER
+from bench.report.layouts import HEADING as SCALE_HEADING
+from bench.report.layouts import ScaleTable
+from bench.report.layouts import caption as scale_caption
+from bench.report.layouts import format_row as format_scale_row
 from bench.report.render_html import change_row
 from bench.suite.table import MetricTable, format_row
 
@@ -33,11 +38,23 @@ def render_markdown(report: Report) -> str:
     parts += [f"> {md_escape(note)}" for note in report.notes]
     if report.plots:
         parts.append("## Plots\n\n" + "\n\n".join(_image(plot) for plot in report.plots))
+    if report.scale:
+        parts.append(_scale(report.scale))
     if report.comparison:
         parts.append(_comparison(report.comparison))
     parts.append("## Tables (median ± MAD of the repeats)\n\n" + _tables(report.tables))
     parts.append(_metadata(report.metadata))
     return "\n\n".join(parts) + "\n"
+
+
+def _scale(table: ScaleTable) -> str:
+    # mode, layout and status are words (left), the rest numbers (right)
+    rows = [format_scale_row(row) for row in table.rows]
+    lines = _table(SCALE_HEADER, rows).splitlines()
+    words = {0, 1, len(SCALE_HEADER) - 1}
+    lines[1] = "|" + "".join("---|" if i in words else "---:|" for i in range(len(SCALE_HEADER)))
+    caption = md_escape(scale_caption(table))
+    return f"## {SCALE_HEADING}\n\n{caption}\n\n" + "\n".join(lines)
 
 
 def _bullets(sentences: Sequence[str]) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.metrics import BY_PATH
+from bench.suite.layout import document_column
 
 _LAG_P99 = BY_PATH["loop_lag.p99_ms"]
 _INTERVAL_S = 1.0  # the convergence monitor's sampling interval
@@ -39,7 +40,7 @@ def representative_run(
     runs = [
         doc
         for doc in documents
-        if (doc["config"]["mode"], doc["config"]["agents"]) == (mode, agents)
+        if (document_column(doc), doc["config"]["agents"]) == (mode, agents)
         and "loop_lag_per_second" in doc["series"]
         and "convergence" in doc["series"]
     ]
@@ -61,7 +62,7 @@ def timeline(document: dict[str, Any]) -> Timeline:
     convergence = document["series"]["convergence"]
     seconds, stamps = _floats(lag["t_s"]), _floats(convergence["t_s"])
     return Timeline(
-        mode=document["config"]["mode"],
+        mode=document_column(document),
         started_at=document["meta"]["started_at"],
         lag_edges_s=(*seconds, seconds[-1] + 1.0) if seconds else (),
         lag_p99_ms=_floats(lag["p99_ms"]),

@@ -1,13 +1,23 @@
-"""What a suite measures: the profiles, the configuration matrix and its interleaved order."""
+"""What a suite measures: the profiles, the configuration matrix and its interleaved order.
+
+A configuration is a mode at a size in a layout (bench/suite/layout.py): one local process,
+as every profile but `scale` has, or MQTT through one or more worker processes.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import TypeVar
 
+from bench.broker import mosquitto_path
 from bench.errors import BenchError
+from bench.suite.layout import LOCAL, Layout, column_key, tag_of
 from bench.suite.worker import WorkerConfig
-from bench.workload import MODES, check_memory, get_mode, make_config
+from bench.workload import MODES, check_memory, floor_mode, get_mode, make_config
+
+VIRTUAL = "virtual"
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,12 +27,27 @@ class Profile:
     agents: tuple[int, ...]
     duration: float
     repeat: int
+    modes: tuple[str, ...] | None = None
+    """The modes it measures unless --modes says otherwise; None = every mode."""
+    layouts: tuple[Layout, ...] = (LOCAL,)
+    """Where each configuration runs; every profile but `scale` has one local process."""
+    reference: bool = False
+    """Also one virtual-clock run of the floor mode per size: the physics' own flashes per
+    second, which nothing slowed down (exact, so run once, not repeated)."""
 
 
 PROFILES: dict[str, Profile] = {
     "quick": Profile(agents=(100, 400), duration=5.0, repeat=2),
     "default": Profile(agents=(400, 900, 2500), duration=15.0, repeat=3),
     "full": Profile(agents=(400, 900, 2500, 4900, 10000), duration=20.0, repeat=3),
+    "scale": Profile(
+        agents=(2500, 10000, 22500),
+        duration=20.0,
+        repeat=3,
+        modes=("shared", "raw"),
+        layouts=(LOCAL, Layout("mqtt", 1), Layout("mqtt", 2)),
+        reference=True,
+    ),
 }
 
 
@@ -35,11 +60,47 @@ class Matrix:
     agents: tuple[int, ...]
     duration: float
     repeat: int
+    layouts: tuple[Layout, ...] = (LOCAL,)
+    reference: bool = False
 
     @property
     def configs(self) -> list[WorkerConfig]:
-        """One WorkerConfig per (agents, mode), in table order."""
-        return [WorkerConfig(m, a, self.duration) for a in self.agents for m in self.modes]
+        """One WorkerConfig per (agents, layout, mode), in table order (references apart)."""
+        return [
+            _config(mode, agents, self.duration, layout)
+            for agents in self.agents
+            for layout in self.layouts
+            for mode in self.modes
+        ]
+
+    @property
+    def references(self) -> list[WorkerConfig]:
+        """The virtual-clock run of the floor mode per size, when the profile asks for it."""
+        floor = floor_mode()
+        if not self.reference or floor is None:
+            return []
+        return [_config(floor, a, self.duration, LOCAL, VIRTUAL) for a in self.agents]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The suite tables' columns: each layout's modes ("shared", "shared@mqtt-2w"), then
+        the reference's ("raw@virtual")."""
+        found = [column_key(m, layout.tag) for layout in self.layouts for m in self.modes]
+        found += [column_key(c.mode, tag_of(c.layout, c.clock)) for c in self.references[:1]]
+        return tuple(found)
+
+    @property
+    def runs(self) -> int:
+        """How many worker runs the suite makes."""
+        return len(self.configs) * self.repeat + len(self.references)
+
+
+def _config(
+    mode: str, agents: int, duration: float, layout: Layout, clock: str = "real"
+) -> WorkerConfig:
+    return WorkerConfig(
+        mode, agents, duration, clock=clock, transport=layout.transport, workers=layout.workers
+    )
 
 
 def make_matrix(
@@ -58,20 +119,29 @@ def make_matrix(
     if profile not in PROFILES:
         raise BenchError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
     preset = PROFILES[profile]
-    chosen_modes = tuple(dict.fromkeys(modes or MODES))
+    chosen_modes = tuple(dict.fromkeys(modes or preset.modes or MODES))
     for mode in chosen_modes:
         get_mode(mode)
     sizes = tuple(dict.fromkeys(agents or preset.agents))
     length = preset.duration if duration is None else duration
+    floor = floor_mode() if preset.reference else None
     for size in sizes:
         # The same checks and messages as `bench run`, less the --grid-side the suite lacks.
-        make_config(agents=size, duration=length, offer_grid_side=False)
-        for mode in chosen_modes:  # refused before the first run, not during the suite
-            check_memory(mode, size)
+        grid = make_config(agents=size, duration=length, offer_grid_side=False)
+        for layout in preset.layouts:
+            if layout.workers is not None and layout.workers > grid.side:
+                raise BenchError(
+                    f"--agents {size} has {grid.side} rows, too few for the {layout.workers} "
+                    "workers of this profile (each carries whole rows)"
+                )
+        for mode in (*chosen_modes, *([floor] if floor else [])):
+            check_memory(mode, size)  # refused before the first run, not during the suite
     count = preset.repeat if repeat is None else repeat
     if count < 1:
         raise BenchError(f"--repeat must be at least 1, got {count}")
-    return Matrix(profile, chosen_modes, sizes, length, count)
+    if any(layout.transport == "mqtt" for layout in preset.layouts):
+        mosquitto_path()  # each MQTT run starts its own broker: refuse now if there is none
+    return Matrix(profile, chosen_modes, sizes, length, count, preset.layouts, preset.reference)
 
 
 def repeated_notes(modes: list[str] | None, agents: list[int] | None) -> list[str]:
@@ -89,12 +159,23 @@ def interleaved(matrix: Matrix) -> list[tuple[WorkerConfig, int]]:
     """(config, repeat index) in round-robin order: every config once, then again, ...
 
     The mode order rotates from one round to the next so that no mode always runs right
-    after the same neighbour: machine drift spreads evenly over the modes.
+    after the same neighbour: machine drift spreads evenly over the modes. With several
+    layouts, their order rotates too, so that each takes its turn first. The references
+    (virtual clock: exact, so run once) come first, as round 0.
     """
-    order = []
+    order = [(config, 0) for config in matrix.references]
     for round_index in range(matrix.repeat):
-        shift = round_index % len(matrix.modes)
-        modes = matrix.modes[shift:] + matrix.modes[:shift]
+        modes = _rotated(matrix.modes, round_index)
+        layouts = _rotated(matrix.layouts, round_index)
         for agents in matrix.agents:
-            order += [(WorkerConfig(m, agents, matrix.duration), round_index) for m in modes]
+            order += [
+                (_config(mode, agents, matrix.duration, layout), round_index)
+                for layout in layouts
+                for mode in modes
+            ]
     return order
+
+
+def _rotated(values: tuple[_T, ...], by: int) -> tuple[_T, ...]:
+    shift = by % len(values)
+    return values[shift:] + values[:shift]

@@ -1,9 +1,12 @@
 """Result documents -> pyperf's own data model, so `python -m pyperf stats|hist|compare_to` work.
 
 One pyperf Benchmark per (metric, mode, agents), named "<metric>/<mode>/<agents>"; one Run
-per worker run holding one value. pyperf only stores values > 0, so a zero (e.g. no render
-jitter at all) is left out of that benchmark and counted in its `zero_values` metadata;
-the Markdown table, built from the raw documents, still shows it.
+per worker run holding one value. A configuration in another layout, or on the virtual
+clock, adds its tag as a fourth part, "loop_lag.p99_ms/shared/10000/mqtt-2w"
+(bench/suite/layout.py): an older harness skips those names as not its own. pyperf only
+stores values > 0, so a zero (e.g. no render jitter at all) is left out of that benchmark
+and counted in its `zero_values` metadata; the Markdown table, built from the raw
+documents, still shows it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from bench.errors import BenchError
 from bench.metrics import BY_PATH, HEADLINE, Metric
 from bench.result_file import public_file_mode
 from bench.schema import json_kind
+from bench.suite.layout import column_key, document_column, split_column
 
 _PYPERF_UNITS: dict[str, tuple[str, float]] = {
     "ms": ("second", 1e-3),
@@ -35,21 +39,26 @@ _PYPERF_UNITS: dict[str, tuple[str, float]] = {
 """Our unit -> (pyperf unit, scale). pyperf knows only second, byte and integer."""
 
 
-def benchmark_name(metric: Metric, mode: str, agents: int) -> str:
-    """E.g. "loop_lag.p99_ms/shared/2500"."""
-    return f"{metric.path}/{mode}/{agents}"
+def benchmark_name(metric: Metric, column: str, agents: int) -> str:
+    """E.g. "loop_lag.p99_ms/shared/2500"; "loop_lag.p99_ms/shared/10000/mqtt-2w" for the
+    column "shared@mqtt-2w"."""
+    mode, tag = split_column(column)
+    return f"{metric.path}/{mode}/{agents}" + (f"/{tag}" if tag else "")
 
 
 def parse_benchmark_name(name: str) -> tuple[str, str, int] | None:
-    """(path, mode, agents) of a name like "loop_lag.p99_ms/shared/2500"; None if not ours."""
-    parts = name.rsplit("/", 2)
-    if len(parts) != 3 or not parts[2].isdigit():
+    """(path, column, agents) of a name like "loop_lag.p99_ms/shared/2500" (column "shared")
+    or "loop_lag.p99_ms/shared/10000/mqtt-2w" (column "shared@mqtt-2w"); None if not ours."""
+    parts = name.split("/")
+    if len(parts) not in (3, 4) or not parts[2].isdigit() or not parts[-1]:
         return None
-    return parts[0], parts[1], int(parts[2])
+    tag = parts[3] if len(parts) == 4 else ""
+    return parts[0], column_key(parts[1], tag), int(parts[2])
 
 
 def suite_values(suite: pyperf.BenchmarkSuite) -> dict[str, dict[tuple[str, int], list[float]]]:
-    """Read back what build_suite wrote: values[path][(mode, agents)] in the metric's own unit.
+    """Read back what build_suite wrote: values[path][(column, agents)] in the metric's own
+    unit; a column is the mode, with its layout's tag when not one local process.
 
     The zeros that pyperf cannot store come back from `zero_values`, so medians match the
     suite's Markdown table.
@@ -164,7 +173,7 @@ def build_suite(
         for metric in HEADLINE:
             value = metric.value(document)
             if value is not None:
-                name = benchmark_name(metric, config["mode"], config["agents"])
+                name = benchmark_name(metric, document_column(document), config["agents"])
                 found[name].append((metric, value, document))
     benchmarks = []
     for name in sorted(found):
@@ -207,4 +216,7 @@ def _run(
         "date": meta["started_at"],
         "workload_duration_s": config["duration"],
     }
+    tag = split_column(document_column(document))[1]
+    if tag:  # only beside the names that carry it: a local run's metadata is as it was
+        metadata["layout"] = tag
     return pyperf.Run([value * scale], metadata=metadata, collect_metadata=False)

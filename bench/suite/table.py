@@ -2,15 +2,18 @@
 
 Pure functions over result documents, so they are tested with plain data. A cell is the
 median of the repeats ± their median absolute deviation (pyperf's "median +- MAD").
+A column is a mode, or a mode in another layout or on the virtual clock, "shared@mqtt-2w"
+(bench/suite/layout.py): the ratios are of the plain modes' columns.
 """
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from typing import Any
 
 from bench.metrics import HEADLINE, Metric
+from bench.stats import median_mad
+from bench.suite.layout import document_column
 from bench.summary import format_spread, format_value
 from bench.workload import ratio_columns
 
@@ -39,6 +42,7 @@ class MetricTable:
 
     metric: Metric
     modes: tuple[str, ...]
+    """The columns: modes, and modes in other layouts ("shared@mqtt-2w")."""
     rows: list[Row]
 
     @property
@@ -54,8 +58,8 @@ def make_cell(values: list[float]) -> Cell | None:
     """Median ± median absolute deviation of the repeats (None without any)."""
     if not values:
         return None
-    median = statistics.median(values)
-    return Cell(median, statistics.median(abs(v - median) for v in values), len(values))
+    median, mad = median_mad(values)
+    return Cell(median, mad, len(values))
 
 
 def ratio(numerator: Cell | None, denominator: Cell | None) -> float | None:
@@ -117,7 +121,7 @@ def _values_by_config(documents: list[dict[str, Any]], metric: Metric) -> dict[t
     for document in documents:
         value = metric.value(document)
         if value is not None:
-            key = (document["config"]["mode"], document["config"]["agents"])
+            key = (document_column(document), document["config"]["agents"])
             values.setdefault(key, []).append(value)
     return values
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.schema import load_result
+from bench.suite.layout import Layout, tag_of
 
 # The folder holding this `bench` package: the repo, or site-packages in an asv environment.
 _ROOT = Path(__file__).resolve().parents[2]
@@ -34,11 +35,22 @@ class WorkerConfig:
     trace_python: bool = False
     inject_slowdown: float | None = None
     """The gate's slowdown for this run's engine (`bench run --inject-slowdown`), or none."""
+    transport: str = "local"
+    """What carries the messages: "local" (in memory) or "mqtt" (a broker of its own)."""
+    workers: int | None = None
+    """Worker processes (`--workers N`, through the coordinator); None = one process."""
+
+    @property
+    def layout(self) -> Layout:
+        """Its transport and worker processes."""
+        return Layout(self.transport, self.workers)
 
     @property
     def label(self) -> str:
-        """A short name, e.g. "shared-2500"."""
-        return f"{self.mode}-{self.agents}"
+        """A short name: "shared-2500" for one local process on the real clock, as ever;
+        else with the layout and clock, "shared-10000-mqtt-2w", "raw-2500-virtual"."""
+        tag = tag_of(self.layout, self.clock)
+        return f"{self.mode}-{self.agents}" + (f"-{tag}" if tag else "")
 
     def argv(self, out: Path) -> list[str]:
         """The `bench run` command line for this configuration."""
@@ -49,6 +61,7 @@ class WorkerConfig:
             *("--clock", self.clock, "--loop", self.loop, "--quiet", "--out", str(out)),
             *(["--tracemalloc"] if self.trace_python else []),
             *self._slowdown(),
+            *self.layout.argv(),
         ]
 
     def _slowdown(self) -> list[str]:
@@ -85,18 +98,18 @@ def run_worker(
         try:
             _, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            _stop(process)
+            stop_and_reap(process)
             raise WorkerFailed(f"{config.label}: no result after {timeout:g} s") from None
         except BaseException:
-            _stop(process)
+            stop_and_reap(process)
             raise
     if process.returncode != 0:
-        ended = _ended(process.returncode)
+        ended = describe_exit(process.returncode)
         raise WorkerFailed(f"{config.label}: worker {ended}:\n{stderr.strip() or '(no output)'}")
     return load_result(out)
 
 
-def _stop(process: subprocess.Popen[str]) -> None:
+def stop_and_reap(process: subprocess.Popen[Any]) -> None:
     """SIGTERM (the worker keeps what it measured), SIGKILL after STOP_GRACE_S; then reap it.
 
     The kill and the reaping sit in `finally`: a second Ctrl-C during the grace period
@@ -114,7 +127,8 @@ def _stop(process: subprocess.Popen[str]) -> None:
             process.wait()
 
 
-def _ended(returncode: int) -> str:
+def describe_exit(returncode: int) -> str:
+    """How a process ended, in words: "exited with 2", "killed by SIGKILL"."""
     if returncode >= 0:
         return f"exited with {returncode}"
     try:

@@ -20,6 +20,8 @@ class FireflyConfig:
     seed: int = 1
     refractory_fraction: float = 0.2
     jitter: float = 0.1
+    zones: int = 1
+    """Stripes of rows, each with its own inbox topics (`topology`): one per worker process."""
 
     @property
     def side(self) -> int:

@@ -30,6 +30,8 @@ class ConvergenceMonitor:
     """Subscribes to the flash topic; samples R and the flash rate every `interval` seconds.
 
     `on_flash(agent)` is also told of every flash (the runner feeds the frame renderer).
+    `arrival_time`: date a flash by when it arrives here rather than by the time in its
+    message, which another process or host's loop clock wrote (sharded runs).
     """
 
     def __init__(
@@ -38,8 +40,10 @@ class ConvergenceMonitor:
         period: float,
         interval: float = 1.0,
         on_flash: Callable[[int], None] | None = None,
+        arrival_time: bool = False,
     ) -> None:
         self.period = period
+        self._arrival_time = arrival_time
         self._on_flash_listener = on_flash
         self.interval = interval
         self._last_flash = np.full(agents, np.nan)
@@ -92,7 +96,8 @@ class ConvergenceMonitor:
         return self._series
 
     async def _on_flash(self, _topic: str, payload: tuple[int, float]) -> None:
-        self.record(*payload)
+        agent, at = payload
+        self.record(agent, asyncio.get_running_loop().time() if self._arrival_time else at)
 
     async def _sample_forever(self) -> None:
         loop = asyncio.get_running_loop()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from bench.workload.config import FireflyConfig
-from bench.workload.topology import FLASH_TOPIC, inbox_topic, moore_neighbours
+from bench.workload.topology import FLASH_TOPIC, inbox_topic, moore_neighbours, zone_of
 from cascade.connectors.base import Connector
 
 
@@ -56,9 +56,10 @@ class Agent:
 
     def __init__(self, agent_id: int, config: FireflyConfig, tally: Tally) -> None:
         self.id = agent_id
-        self.inbox = inbox_topic(agent_id)
+        side, zones = config.side, config.zones
+        self.inbox = inbox_topic(agent_id, zone_of(agent_id, side, zones))
         self.neighbour_topics = tuple(
-            inbox_topic(n) for n in moore_neighbours(agent_id, config.side)
+            inbox_topic(n, zone_of(n, side, zones)) for n in moore_neighbours(agent_id, side)
         )
         # One RNG per agent: its jitters do not depend on the order agents happen to run in.
         self.rng = random.Random(f"firefly:{config.seed}:{agent_id}")

@@ -22,7 +22,9 @@ from bench.commands.run import RunOptions, build_spec
 from bench.probes.loop_lag import MAX_INTERVAL_SECONDS
 
 REPO = Path(__file__).resolve().parents[2]
-TOP_LEVEL_KEYS = {"schema", "meta", "config", "metrics", "series", "interrupted", "errors"}
+TOP_LEVEL_KEYS = {
+    "schema", "meta", "config", "metrics", "series", "interrupted", "status", "errors",
+}  # fmt: skip
 META_KEYS = {
     "commit",
     "dirty",
@@ -281,7 +283,7 @@ def test_virtual_clock_run_writes_a_complete_result(tmp_path, capsys):
     assert (captured.out, captured.err) == ("", "")  # --quiet
     document = load(out)
     assert set(document) == TOP_LEVEL_KEYS
-    assert document["schema"] == 1
+    assert document["schema"] == 2
     assert document["interrupted"] is False
     meta = document["meta"]
     assert set(meta) >= META_KEYS

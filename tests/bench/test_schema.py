@@ -29,9 +29,31 @@ def test_build_document_has_the_schema_shape():
     document = make_document()
 
     assert list(document) == [
-        "schema", "meta", "config", "metrics", "series", "interrupted", "errors",
+        "schema", "meta", "config", "metrics", "series", "interrupted", "status", "errors",
     ]  # fmt: skip
-    assert document["schema"] == SCHEMA_VERSION == 1
+    assert document["schema"] == SCHEMA_VERSION == 2
+    assert document["status"] == "complete"
+
+
+def test_the_status_follows_interrupted_unless_given_and_must_be_known():
+    base = make_document()
+    del base["schema"], base["status"]
+    assert build_document(**{**base, "interrupted": True})["status"] == "interrupted"
+    assert build_document(**base, status="degraded")["status"] == "degraded"
+    assert "workers" not in base
+    assert build_document(**base, workers=[])["workers"] == []
+    with pytest.raises(ValueError, match="status must be one of"):
+        build_document(**base, status="fine")
+
+
+def test_a_version_1_document_is_still_read(tmp_path):
+    path = tmp_path / "old.json"
+    old = make_document()
+    old["schema"] = 1
+    del old["status"]
+    write(path, old)
+
+    assert load_result(path) == old
 
 
 def test_round_trip(tmp_path):
@@ -54,7 +76,7 @@ def test_refuses_a_newer_schema_with_upgrade_advice(tmp_path):
         load_result(path)
 
     assert str(raised.value) == (
-        f"{path} has result schema 2, this harness reads schema 1: "
+        f"{path} has result schema 3, this harness reads schema 1 or 2: "
         "upgrade this checkout (git pull) to read it"
     )
 
@@ -72,7 +94,7 @@ def test_refuses_an_older_or_unknown_schema_with_rerun_advice(tmp_path, schema, 
         load_result(path)
 
     assert str(raised.value) == (
-        f"{path} has result schema {shown}, this harness reads schema 1: "
+        f"{path} has result schema {shown}, this harness reads schema 1 or 2: "
         "re-run the measurement with this version"
     )
 
@@ -86,7 +108,7 @@ def test_refuses_a_document_without_a_schema(tmp_path, document):
         load_result(path)
 
     assert str(raised.value) == (
-        f"{path} has result schema None, this harness reads schema 1: "
+        f"{path} has result schema None, this harness reads schema 1 or 2: "
         "re-run the measurement with this version"
     )
 
@@ -128,7 +150,7 @@ def test_refuses_true_and_a_float_as_schema_1(tmp_path):
         with pytest.raises(BenchError) as raised:
             load_result(path)
         assert str(raised.value) == (
-            f"{path} has result schema {shown}, this harness reads schema 1: "
+            f"{path} has result schema {shown}, this harness reads schema 1 or 2: "
             "re-run the measurement with this version"
         )
 
@@ -155,7 +177,7 @@ def _set(document, key, value=None, delete=False):
         "config.agents",
     ],
 )
-def test_refuses_a_schema_1_document_without_a_key_every_reader_needs(tmp_path, key):
+def test_refuses_a_document_without_a_key_every_reader_needs(tmp_path, key):
     document = make_document()
     _set(document, key, delete=True)
     path = tmp_path / "partial.json"
@@ -165,7 +187,7 @@ def test_refuses_a_schema_1_document_without_a_key_every_reader_needs(tmp_path, 
         load_result(path)
 
     assert str(raised.value) == (
-        f'{path} lacks "{key}", which result schema 1 requires: '
+        f'{path} lacks "{key}", which result schema 2 requires: '
         "re-run the measurement with this version"
     )
 
@@ -195,9 +217,7 @@ def test_the_first_missing_key_is_named(tmp_path):
         ("meta.started_at", None, "null", "a string"),
     ],
 )
-def test_refuses_a_schema_1_document_with_a_key_of_the_wrong_kind(
-    tmp_path, key, value, found, required
-):
+def test_refuses_a_document_with_a_key_of_the_wrong_kind(tmp_path, key, value, found, required):
     document = make_document()
     _set(document, key, value)
     path = tmp_path / "odd.json"
@@ -207,6 +227,6 @@ def test_refuses_a_schema_1_document_with_a_key_of_the_wrong_kind(
         load_result(path)
 
     assert str(raised.value) == (
-        f'{path} has "{key}" as {found}, result schema 1 requires {required}: '
+        f'{path} has "{key}" as {found}, result schema 2 requires {required}: '
         "re-run the measurement with this version"
     )

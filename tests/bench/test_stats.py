@@ -243,3 +243,13 @@ def test_leak_slope_of_a_single_instant_is_none():
 def test_leak_slope_refuses_mismatched_lengths():
     with pytest.raises(ValueError, match=r"^leak_slope needs one time per value, got 3 and 2$"):
         leak_slope([0, 1, 2], [0, 1])
+
+
+def test_median_mad_of_the_repeats():
+    from bench.stats import median_mad
+
+    assert median_mad([10.0, 12.0, 30.0]) == (12.0, 2.0)
+    assert median_mad([4.0]) == (4.0, 0.0)
+    assert median_mad([1.0, 2.0, 3.0, 10.0]) == (2.5, 1.0)
+    with pytest.raises(ValueError, match="at least one value"):
+        median_mad([])

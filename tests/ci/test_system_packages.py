@@ -42,19 +42,27 @@ def run(
     return done, log.read_text() if log.exists() else ""
 
 
-def test_nothing_is_installed_when_chromium_is_there(tmp_path):
-    done, apt = run(tmp_path, "chromium")
+def test_nothing_is_installed_when_everything_is_there(tmp_path):
+    done, apt = run(tmp_path, "chromium", "mosquitto")
     assert (done.returncode, done.stderr, apt) == (0, "", "")
 
 
-def test_a_missing_chromium_is_installed_after_one_update(tmp_path):
+def test_what_is_missing_is_installed_after_one_update(tmp_path):
     done, apt = run(tmp_path)
     assert done.returncode == 0, done.stderr
-    assert apt == " update\nnoninteractive install -y chromium\n"
-    assert done.stderr == "installing chromium with apt-get\n"
+    assert apt == " update\nnoninteractive install -y chromium mosquitto\n"
+    assert done.stderr == "installing chromium mosquitto with apt-get\n"
+
+
+def test_only_what_is_missing_is_installed(tmp_path):
+    done, apt = run(tmp_path, "chromium")
+    assert done.returncode == 0, done.stderr
+    assert apt == " update\nnoninteractive install -y mosquitto\n"
 
 
 def test_without_apt_get_it_says_what_to_install(tmp_path):
     done, _ = run(tmp_path, apt=False)
     assert done.returncode == 1
-    assert done.stderr == "missing chromium, and no apt-get to install it: install it by hand\n"
+    assert done.stderr == (
+        "missing chromium mosquitto, and no apt-get to install it: install it by hand\n"
+    )

@@ -6,7 +6,9 @@ import pyperf
 import pytest
 
 from bench.errors import BenchError
+from bench.metrics import BY_PATH
 from bench.suite.pyperf_suite import (
+    benchmark_name,
     build_suite,
     dump_atomic,
     load_suite_file,
@@ -192,3 +194,40 @@ def test_load_suite_file_reads_a_gzipped_suite_as_pyperf_does(tmp_path, document
     path.write_bytes(path.read_bytes()[:20])
     with pytest.raises(BenchError, match=r"^cannot read suite .*latest\.json\.gz: "):
         load_suite_file(path)
+
+
+def test_a_layout_adds_a_fourth_part_to_the_name_and_local_names_stay(tmp_path, document):
+    mqtt = document("shared", 16, lag_p99=30.0)
+    mqtt["config"] |= {"transport": "mqtt", "workers": 2}
+    reference = document("raw", 16, lag_p99=1.0)
+    reference["meta"]["clock"] = "virtual"
+    docs = [document("shared", 16, lag_p99=10.0), mqtt, reference]
+    path = tmp_path / "latest.json"
+    dump_atomic(build_suite(docs, {}), path)
+    suite = pyperf.BenchmarkSuite.load(str(path))
+    names = set(suite.get_benchmark_names())
+    assert {
+        "loop_lag.p99_ms/shared/16", "loop_lag.p99_ms/shared/16/mqtt-2w",
+        "loop_lag.p99_ms/raw/16/virtual",
+    } <= names  # fmt: skip
+    mqtt_meta = suite.get_benchmark("loop_lag.p99_ms/shared/16/mqtt-2w").get_metadata()
+    assert mqtt_meta["layout"] == "mqtt-2w" and mqtt_meta["mode"] == "shared"
+    assert "layout" not in suite.get_benchmark("loop_lag.p99_ms/shared/16").get_metadata()
+    values = suite_values(suite)["loop_lag.p99_ms"]
+    assert values[("shared", 16)] == pytest.approx([10.0])
+    assert values[("shared@mqtt-2w", 16)] == pytest.approx([30.0])
+    assert values[("raw@virtual", 16)] == pytest.approx([1.0])
+
+
+def test_names_with_a_layout_parse_back_to_their_column():
+    assert parse_benchmark_name("loop_lag.p99_ms/shared/10000/mqtt-2w") == (
+        "loop_lag.p99_ms", "shared@mqtt-2w", 10000,
+    )  # fmt: skip
+    assert parse_benchmark_name("loop_lag.p99_ms/shared/10000/") is None
+    assert parse_benchmark_name("a/b/c/d/e") is None
+    assert benchmark_name(BY_PATH["loop_lag.p99_ms"], "shared@mqtt-2w", 10000) == (
+        "loop_lag.p99_ms/shared/10000/mqtt-2w"
+    )
+    assert (
+        benchmark_name(BY_PATH["loop_lag.p99_ms"], "shared", 2500) == "loop_lag.p99_ms/shared/2500"
+    )

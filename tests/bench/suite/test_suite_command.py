@@ -249,3 +249,33 @@ def test_a_file_that_cannot_be_written_is_named_and_the_runs_are_kept(
     )
     assert found, line
     assert found[1] == ("latest.md" if failing == "latest.md" else f"{found[2]}.json")
+
+
+def test_a_scale_suite_keys_each_layout_apart(tmp_path, monkeypatch, document):
+    monkeypatch.setattr("bench.suite.matrix.mosquitto_path", lambda: "/usr/sbin/mosquitto")
+    files = []
+
+    def run(config, out, timeout=None):
+        files.append(out.name)
+        found = document(config.mode, config.agents, lag_p99=1.0 + len(files))
+        found["config"] |= {"transport": config.transport, "workers": config.workers}
+        found["meta"]["clock"] = config.clock
+        return found
+
+    monkeypatch.setattr(suite_module, "run_worker", run)
+    options = _options(tmp_path, profile="scale", agents=[16], repeat=2)
+    assert suite_command(options) == 0
+    assert files[0] == "raw-16-virtual-r1.json"  # the reference, once
+    assert len(files) == 1 + 2 * 3 * 2 == len(set(files))
+    assert "shared-16-mqtt-2w-r2.json" in files and "shared-16-r1.json" in files
+    suite = pyperf.BenchmarkSuite.load(str(tmp_path / "latest.json"))
+    names = suite.get_benchmark_names()
+    for name in ("shared/16", "shared/16/mqtt-1w", "raw/16/mqtt-2w", "raw/16/virtual"):
+        assert f"loop_lag.p99_ms/{name}" in names
+    assert len(suite.get_benchmark("loop_lag.p99_ms/shared/16/mqtt-2w").get_values()) == 2
+    markdown = (tmp_path / "latest.md").read_text()
+    assert (
+        "| agents | shared | raw | shared@mqtt-1w | raw@mqtt-1w | shared@mqtt-2w | raw@mqtt-2w "
+        "| raw@virtual | shared/raw |"
+    ) in markdown
+    assert "`mqtt-2w` = over MQTT, 2 worker processes" in markdown

@@ -54,3 +54,36 @@ def test_markdown_table(document):
         "|---:|---:|---:|---:|\n"
         "| 16 | 10.00 ms | 5.00 ms | 2.00x |\n"
     )
+
+
+def _in_layout(document, transport="mqtt", workers=2, clock="real"):
+    document["config"] |= {"transport": transport, "workers": workers}
+    document["meta"]["clock"] = clock
+    return document
+
+
+def test_a_mixed_suite_has_a_column_per_mode_and_layout(document):
+    docs = [
+        document("shared", 16, lag_p99=10.0),
+        document("shared", 16, lag_p99=12.0),
+        document("raw", 16, lag_p99=5.0),
+        _in_layout(document("shared", 16, lag_p99=30.0), workers=1),
+        _in_layout(document("shared", 16, lag_p99=40.0)),
+        _in_layout(document("shared", 16, lag_p99=44.0)),
+        _in_layout(document("raw", 16, lag_p99=1.0), "local", None, clock="virtual"),
+    ]
+    columns = ("shared", "raw", "shared@mqtt-1w", "shared@mqtt-2w", "raw@virtual")
+    tables = metric_tables(docs, columns, (16,), (BY_PATH["loop_lag.p99_ms"],))
+    (row,) = tables[0].rows
+    medians = {column: cell.median for column, cell in row.cells.items()}
+    assert medians == {
+        "shared": 11.0, "raw": 5.0, "shared@mqtt-1w": 30.0, "shared@mqtt-2w": 42.0,
+        "raw@virtual": 1.0,
+    }  # fmt: skip
+    assert row.ratios["shared/raw"] == pytest.approx(11.0 / 5.0)  # of the plain columns only
+    assert tables[0].ratio_names == ["shared/raw"]
+    assert render_markdown(tables).splitlines()[2:5] == [
+        "| agents | shared | raw | shared@mqtt-1w | shared@mqtt-2w | raw@virtual | shared/raw |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| 16 | 11.00 ± 1.00 ms | 5.00 ms | 30.00 ms | 42.00 ± 2.00 ms | 1.00 ms | 2.20x |",
+    ]

@@ -119,3 +119,16 @@ def _stop_when(ready):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_labels_of_one_local_process_are_as_before_and_layouts_add_a_tag(tmp_path):
+    assert WorkerConfig("shared", 2500, 20.0).label == "shared-2500"
+    mqtt = WorkerConfig("shared", 10000, 20.0, transport="mqtt", workers=2)
+    assert mqtt.label == "shared-10000-mqtt-2w"
+    assert WorkerConfig("shared", 10000, 20.0, transport="mqtt", workers=1).label == (
+        "shared-10000-mqtt-1w"
+    )
+    assert WorkerConfig("raw", 2500, 20.0, clock="virtual").label == "raw-2500-virtual"
+    argv = mqtt.argv(tmp_path / "out.json")
+    assert argv[-6:] == ["--transport", "mqtt", "--broker", "auto", "--workers", "2"]
+    assert "--transport" not in WorkerConfig("shared", 2500, 20.0).argv(tmp_path / "out.json")

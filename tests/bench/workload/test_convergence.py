@@ -43,6 +43,22 @@ async def test_monitor_samples_r_and_flash_rate_from_the_flash_topic(broker):
     assert monitor.latest_order_parameter() == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize(("arrival_time", "r"), [(False, 0.0), (True, 1.0)])
+async def test_a_flash_is_dated_by_its_message_or_by_its_arrival(broker, arrival_time, r):
+    connector = LocalBusConnector(broker)
+    await connector.connect()
+    monitor = ConvergenceMonitor(agents=2, period=4.0, arrival_time=arrival_time)
+    await monitor.start(connector)
+    now = asyncio.get_running_loop().time()
+    # Two clocks half a period apart (another host's): by their messages, the two flashes
+    # are in antiphase; they arrive together.
+    await connector.publish(FLASH_TOPIC, (0, now))
+    await connector.publish(FLASH_TOPIC, (1, now - 2.0))
+    await asyncio.sleep(1.5)
+    await monitor.stop()
+    assert monitor.latest_order_parameter() == pytest.approx(r, abs=1e-9)
+
+
 def test_flash_rate_is_per_second_actually_covered_by_a_late_sample():
     monitor = ConvergenceMonitor(agents=4, period=5.0, interval=1.0)
     for agent in range(3):

@@ -90,13 +90,13 @@ async def test_flash_tells_every_neighbour_and_counts_the_unheard(broker):
     async def record(topic, payload):
         heard.append((topic, payload))
 
-    await connector.subscribe("firefly/0/inbox", record)
+    await connector.subscribe("firefly/0/0/inbox", record)
     await connector.subscribe(FLASH_TOPIC, record)
     agent = _agent(5.0)
     missed = await flash(connector, agent)
     await asyncio.sleep(0)
     assert missed == 7  # 8 neighbours, only agent 0 listening
-    assert ("firefly/0/inbox", 4) in heard
+    assert ("firefly/0/0/inbox", 4) in heard
     assert any(topic == FLASH_TOPIC and payload[0] == 4 for topic, payload in heard)
     tally = agent.tally
     assert (tally.flashes, tally.messages, tally.inbox_misses) == (1, 8, 7)
