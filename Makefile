@@ -35,11 +35,14 @@ format: $(STAMP)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+# The scale profile keeps its own folder, so that results/latest.* stay the default suite's.
+RESULTS := $(if $(filter scale,$(BENCH_PROFILE)),results/scale,results)
+
 bench: $(STAMP)
-	$(PY) -m bench suite --profile $(BENCH_PROFILE) \
+	$(PY) -m bench suite --profile $(BENCH_PROFILE) --results-dir $(RESULTS) \
 		$(if $(MODES),--modes "$(MODES)") $(if $(AGENTS),--agents "$(AGENTS)") \
 		$(if $(DURATION),--duration $(DURATION)) $(if $(REPEAT),--repeat $(REPEAT))
-	$(PY) -m bench report
+	$(PY) -m bench report $(RESULTS)/latest.json --out-dir $(RESULTS)
 
 demo: $(STAMP)
 	$(PY) -m bench demo --mode $(MODE) $(if $(AGENTS),--agents $(AGENTS))

@@ -1,13 +1,15 @@
 """The capacity model: what N agents need, from what a suite measured over MQTT (pure).
 
 Inputs (`Costs`, from `costs_from_documents`): the suite's MQTT runs of one mode at the
-largest size measured, in the layout with the most worker processes there (the one closest
-to a deployment), medians over the repeats:
+largest size that kept up with the physics (at least KEPT_UP of the flashes per second of
+the suite's virtual-clock run of that size; the largest size when the suite has no such
+reference), in the layout with the most worker processes there (the one closest to a
+deployment), medians over the repeats:
 
 - CPU per agent-second of the workers: `cpu.cpu_s / work.agents / work.run_s`, all
   workers' CPU summed (a sharded run's `metrics.cpu`), in cores per agent;
 - flashes per agent-second, `work.flashes / work.agents / work.run_s`, and messages per
-  flash, `work.messages / work.flashes`;
+  flash, `transport.published / work.flashes` (8 inboxes and `firefly/flash`: 9);
 - the broker's fan-out, `broker.messages_out_per_s / broker.messages_in_per_s` (its `$SYS`
   totals: messages to topics nobody listens on are not sent out), 1 when not measured;
 - the broker's CPU per message, `broker.cpu_us_per_message` (measured only when the harness
@@ -50,9 +52,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench.errors import BenchError
+from bench.schema import status_of
 from bench.stats import median_mad
 from bench.suite.layout import document_clock, document_layout
 
+KEPT_UP = 0.95
+"""A size kept up when its runs made this share of the physics' flashes per second: an
+overloaded swarm does less work per agent, and its CPU per agent-second understates it."""
 SMALLEST_SWARM = 9
 """A 3x3 grid: the smallest swarm the workload runs."""
 SCALE_ADVICE = "measure them with `make bench BENCH_PROFILE=scale`"
@@ -99,6 +105,9 @@ class Costs:
     delivery_p99_ms: float | None
     cores: int | None
     """Cores of the machine that measured them (the runs' `meta.cores`)."""
+    kept_up: bool | None = None
+    """Whether those runs made at least KEPT_UP of the physics' flashes (the suite's
+    virtual-clock run of that size); None without one. False: no size kept up."""
 
     def as_dict(self) -> dict[str, Any]:
         """The costs as JSON."""
@@ -224,22 +233,27 @@ def costs_from_documents(documents: Sequence[dict[str, Any]], mode: str) -> Cost
         and document_layout(d).transport == "mqtt"
         and document_clock(d) == "real"
     ]
-    usable = [d for d in mqtt if _status(d) in _USABLE]
+    usable = [d for d in mqtt if status_of(d) in _USABLE]
     if not usable:
         found = f"{len(mqtt)} MQTT runs of {mode}, none complete" if mqtt else "no MQTT run"
         raise BenchError(
             f"the capacity model needs the costs of MQTT runs of mode {mode}, and the suite has "
             f"{found}: {SCALE_ADVICE}"
         )
-    agents = max(int(d["config"]["agents"]) for d in usable)
-    at_size = [d for d in usable if int(d["config"]["agents"]) == agents]
-    workers = max((document_layout(d).workers or 0 for d in at_size), default=0) or None
-    runs = [d for d in at_size if document_layout(d).workers == workers]
+    references = _reference_flashes(documents)
+    kept_up: bool | None = None
+    for agents in sorted({int(d["config"]["agents"]) for d in usable}, reverse=True):
+        at_size = [d for d in usable if int(d["config"]["agents"]) == agents]
+        workers = max((document_layout(d).workers or 0 for d in at_size), default=0) or None
+        runs = [d for d in at_size if document_layout(d).workers == workers]
+        share = _ratio(_median([_get(d, "work", "flashes_per_s") for d in runs]),
+                       references.get(agents))  # fmt: skip
+        kept_up = None if share is None else share >= KEPT_UP
+        if kept_up is not False:
+            break  # the largest size that kept up (or that no reference can judge)
     cpu = _median([_ratio(_get(d, "cpu", "cpu_s"), _agent_seconds(d)) for d in runs])
     flashes = _median([_ratio(_get(d, "work", "flashes"), _agent_seconds(d)) for d in runs])
-    per_flash = _median(
-        [_ratio(_get(d, "work", "messages"), _get(d, "work", "flashes")) for d in runs]
-    )
+    per_flash = _median([_ratio(_published(d), _get(d, "work", "flashes")) for d in runs])
     if cpu is None or flashes is None or per_flash is None:
         raise BenchError(
             f"the MQTT runs of {mode} at {agents:,} agents lack cpu.cpu_s, work.flashes, "
@@ -263,14 +277,20 @@ def costs_from_documents(documents: Sequence[dict[str, Any]], mode: str) -> Cost
         broker_cpu_us_per_message=_median([_get(d, "broker", "cpu_us_per_message") for d in runs]),
         delivery_p99_ms=_median([_get(d, "delivery", "p99_ms") for d in runs]),
         cores=_cores(runs),
+        kept_up=kept_up,
     )
 
 
-def _status(document: dict[str, Any]) -> str:
-    status = document.get("status")
-    if isinstance(status, str):
-        return status
-    return "interrupted" if document.get("interrupted") else "complete"
+def _reference_flashes(documents: Sequence[dict[str, Any]]) -> dict[int, float]:
+    """Flashes per second of the suite's virtual-clock runs, by size: the physics' own."""
+    by_size: dict[int, list[float | None]] = {}
+    for document in documents:
+        if document_clock(document) != "real":
+            by_size.setdefault(int(document["config"]["agents"]), []).append(
+                _get(document, "work", "flashes_per_s")
+            )
+    medians = {agents: _median(values) for agents, values in by_size.items()}
+    return {agents: value for agents, value in medians.items() if value}
 
 
 def _get(document: dict[str, Any], block: str, key: str) -> float | None:
@@ -278,6 +298,16 @@ def _get(document: dict[str, Any], block: str, key: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
+
+
+def _published(document: dict[str, Any]) -> float | None:
+    """Messages the workers sent the broker: `transport.published`, else the inbox messages
+    and one `firefly/flash` message per flash."""
+    published = _get(document, "transport", "published")
+    if published is not None:
+        return published
+    messages, flashes = _get(document, "work", "messages"), _get(document, "work", "flashes")
+    return None if messages is None or flashes is None else messages + flashes
 
 
 def _agent_seconds(document: dict[str, Any]) -> float | None:

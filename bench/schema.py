@@ -72,6 +72,14 @@ REQUIRED: tuple[tuple[str, type, str], ...] = (
 _RERUN = "re-run the measurement with this version"
 
 
+def status_of(document: dict[str, Any]) -> str:
+    """How a run ended (`status`); a schema-1 document has none: from `interrupted`."""
+    status = document.get("status")
+    if isinstance(status, str):
+        return status
+    return "interrupted" if document.get("interrupted") else "complete"
+
+
 def load_result(path: Path) -> dict[str, Any]:
     """Read a result document, refusing (with advice) one this version cannot read.
 

@@ -23,6 +23,7 @@ from rich.table import Table
 
 from bench.capacity import (
     EMQX_VENDOR,
+    KEPT_UP,
     MOSQUITTO_SOURCES,
     SCALE_ADVICE,
     Costs,
@@ -99,6 +100,17 @@ def capacity_command(options: CapacityOptions) -> int:
     return 0
 
 
+def _kept_up(costs: Costs) -> str:
+    if costs.kept_up is None:
+        return "the largest size measured; no virtual-clock reference to judge it by"
+    if costs.kept_up:
+        return f"the largest size that kept up, ≥ {KEPT_UP:.0%} of the physics' flashes"
+    return (
+        f"no size kept up (≥ {KEPT_UP:.0%} of the physics' flashes): the smallest, whose "
+        "costs understate the work"
+    )
+
+
 def sentences(
     costs: Costs, found: Plan, machine_max: int, cores: int, measured: ScaleRow | None
 ) -> list[str]:
@@ -108,7 +120,8 @@ def sentences(
     busy = f"{found.utilisation:.0%} busy"
     said = [
         f"Costs: {costs.runs} MQTT runs of {costs.mode} at {costs.agents:,} agents ({where}, "
-        f"period {costs.period:g} s): {costs.cpu_per_agent_s * 1e6:,.1f} µs of worker CPU per "
+        f"period {costs.period:g} s; {_kept_up(costs)}): "
+        f"{costs.cpu_per_agent_s * 1e6:,.1f} µs of worker CPU per "
         f"agent-second, {costs.flashes_per_agent_s:.4f} flashes per agent-second, "
         f"{costs.messages_per_flash:.2f} messages per flash, broker fan-out "
         f"{costs.fan_out:.2f}{'' if costs.fan_out_measured else ' (not measured: assumed)'}, "

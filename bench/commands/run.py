@@ -23,6 +23,7 @@ from bench.loops import check_loop
 from bench.probes.loop_lag import HIGHEST_SECONDS, MAX_INTERVAL_SECONDS
 from bench.result_file import check_writable, write_json_or_keep
 from bench.runner import RunSpec, execute
+from bench.schema import status_of
 from bench.shard.coordinator import run_swarm
 from bench.summary import summary_rows
 from bench.transport import check_transport
@@ -220,7 +221,7 @@ def run_command(options: RunOptions, argv: list[str] | None = None) -> int:
 
 def _report_status(document: dict[str, Any], out: Path, console: Console) -> int:
     """Say how the run ended and where its result is; the exit status (0, 1 or 130)."""
-    status = document.get("status", "interrupted" if document["interrupted"] else "complete")
+    status = status_of(document)
     for failure in document["errors"].get("workers", []):
         print(f"error: worker {failure['shard']}: {failure['reason']}", file=sys.stderr)
         if failure["stderr"]:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bench.schema import status_of
 from bench.stats import median_mad
 from bench.suite.layout import (
     LOCAL,
@@ -160,14 +161,6 @@ def _row(column: str, agents: int, runs: list[dict[str, Any]], reference: float 
         status=describe_statuses(runs),
         **figures,
     )
-
-
-def status_of(document: dict[str, Any]) -> str:
-    """How a run ended; a schema-1 document has no `status`: from `interrupted`."""
-    status = document.get("status")
-    if isinstance(status, str):
-        return status
-    return "interrupted" if document.get("interrupted") else "complete"
 
 
 def describe_statuses(documents: Sequence[dict[str, Any]]) -> str:

@@ -135,6 +135,37 @@ def test_the_costs_come_from_the_most_sharded_mqtt_runs_at_the_largest_size(
     assert (costs.delivery_p99_ms, costs.cores) == (2.5, 2)
 
 
+def with_share(document, share):
+    """The document with its flashes per second at `share` of the synthetic reference."""
+    work = document["metrics"]["work"]
+    work["flashes_per_s"] = document["config"]["agents"] * 0.25 * share
+    return document
+
+
+@pytest.mark.parametrize(
+    ("shares", "references", "agents", "kept_up"),
+    [
+        ({16: 0.97, 36: 0.90}, True, 16, True),  # 36 fell behind: its costs understate
+        ({16: 0.97, 36: 0.96}, True, 36, True),
+        ({16: 0.80, 36: 0.90}, True, 16, False),  # none kept up: the smallest, said so
+        ({16: 0.97, 36: 0.90}, False, 36, None),  # no reference: the largest
+    ],
+    ids=["largest-fell-behind", "all-kept-up", "none-kept-up", "no-reference"],
+)
+def test_the_costs_come_from_the_largest_size_that_kept_up_with_the_physics(
+    scale_run_document, shares, references, agents, kept_up
+):
+    documents = [
+        with_share(scale_run_document("shared", size, "mqtt-2w", repeat), shares[size])
+        for size in (16, 36)
+        for repeat in range(3)
+    ]
+    if references:
+        documents += [scale_run_document("raw", size, "virtual") for size in (16, 36)]
+    costs = costs_from_documents(documents, "shared")
+    assert (costs.agents, costs.kept_up) == (agents, kept_up)
+
+
 def test_failed_runs_do_not_count_and_no_mqtt_run_names_the_scale_profile(scale_run_document):
     local = [scale_run_document("shared", 16, "", 1)]
     with pytest.raises(BenchError) as raised:
@@ -205,3 +236,12 @@ def test_a_suite_without_mqtt_runs_exits_2_naming_the_scale_profile(
 def test_a_missing_suite_exits_2(tmp_path, capsys):
     assert main(["capacity", "--agents", "100", "--suite", str(tmp_path / "none.json")]) == 2
     assert capsys.readouterr().err.startswith("error: cannot read suite")
+
+
+def test_messages_per_flash_count_what_reached_the_broker_or_else_inboxes_and_the_flash():
+    from bench.capacity import _published
+
+    work = {"work": {"messages": 80.0, "flashes": 10.0}}
+    assert _published({"metrics": {**work, "transport": {"published": 91}}}) == 91.0
+    assert _published({"metrics": work}) == 90.0  # 8 inboxes and firefly/flash per flash
+    assert _published({"metrics": {}}) is None
