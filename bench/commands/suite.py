@@ -249,12 +249,14 @@ def _markdown(
     matrix: Matrix, suite_meta: dict[str, Any], outcome: _Outcome, tables: list[MetricTable]
 ) -> str:
     first = outcome.documents[0]["meta"]
+    # The clocks of every run, in order: a scale suite's references are virtual, the rest real.
+    clocks = " and ".join(dict.fromkeys(d["meta"]["clock"] for d in outcome.documents))
     header = [
         f"# Benchmark suite `{matrix.profile}`",
         "",
         f"Commit `{first['commit']}`{' (dirty)' if first['dirty'] else ''}, "
         f"{first['cpu_model']}, {first['cores']} cores, Python {first['python']}, "
-        f"loop {first['loop']}, clock {first['clock']}; started {first['started_at']}.",
+        f"loop {first['loop']}, clock {clocks}; started {first['started_at']}.",
         f"{len(outcome.documents)} runs ({matrix.repeat} per configuration, interleaved, "
         f"each in a fresh process), {matrix.duration:g} s each; suite took "
         f"{suite_meta['suite_elapsed_s']:g} s. Cells: median ± MAD of the repeats.",
