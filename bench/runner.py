@@ -84,7 +84,7 @@ class RunSpec:
     shard 0 also watches the whole swarm (convergence, the broker's rates)."""
     start_at: float | None = None
     """Wall-clock time (`time.time()`) at which the agents start, so that the shards of a
-    swarm start together; "ready" is printed when set up. None: start when set up."""
+    swarm run by hand start together. None: start when set up."""
     sync_stdin: bool = False
     """After set-up, print "ready" and wait for "start <time.time()>" on stdin (the
     coordinator's handshake)."""
