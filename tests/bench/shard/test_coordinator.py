@@ -20,14 +20,25 @@ import pytest
 from bench.broker import Mosquitto
 
 REPO = Path(__file__).resolve().parents[3]
-SWARM = ["--mode", "shared", "--agents", "36", "--transport", "mqtt", "--workers", "2"]
+SWARM = ["--agents", "36", "--transport", "mqtt", "--workers", "2"]
 
 
 def start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[bytes], Path, Path]:
     out, err = tmp_path / "swarm.json", tmp_path / "stderr.txt"
     with err.open("wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bench", "run", *SWARM, *args, "--out", str(out)],
+            [
+                sys.executable,
+                "-m",
+                "bench",
+                "run",
+                "--mode",
+                "shared",
+                *SWARM,
+                *args,
+                "--out",
+                str(out),
+            ],  # a later --mode wins
             cwd=REPO,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
@@ -61,13 +72,15 @@ def workers_of(process: subprocess.Popen[bytes]) -> dict[int, psutil.Process]:
     }
 
 
-def test_a_swarm_of_two_workers_runs_through_the_broker_and_merges(tmp_path, mqtt_url):
-    process, out, err = start(tmp_path, "--broker", mqtt_url, "--duration", "3")
+@pytest.mark.parametrize("mode", ["shared", "per_agent", "bare", "raw"])
+def test_a_swarm_of_two_workers_runs_through_the_broker_and_merges(tmp_path, mqtt_url, mode):
+    process, out, err = start(tmp_path, "--broker", mqtt_url, "--duration", "3", "--mode", mode)
 
     assert finish(process) == 0, err.read_text()
     document = json.loads(out.read_text())
     metrics = document["metrics"]
     assert document["status"] == "complete"
+    assert document["config"]["mode"] == mode
     assert document["config"]["workers"] == 2
     assert [w["shard"] for w in document["workers"]] == [0, 1]
     assert [w["metrics"]["work"]["agents"] for w in document["workers"]] == [18, 18]
