@@ -13,9 +13,8 @@ async def broker():
     await broker.aclose()
 
 
-@pytest.fixture(scope="session")
-def mosquitto_session():
-    """One real mosquitto for the session (skipped, with the install command, where missing)."""
+def _started_mosquitto():
+    """A started mosquitto, or a skip naming the install command where it is missing."""
     from bench.broker import INSTALL_HINT, Mosquitto, mosquitto_path
     from bench.errors import BenchError
 
@@ -23,8 +22,15 @@ def mosquitto_session():
         mosquitto_path()
     except BenchError:
         pytest.skip(f"mosquitto is not installed: {INSTALL_HINT}")
-    with Mosquitto() as started:
-        yield started
+    return Mosquitto().start()
+
+
+@pytest.fixture(scope="session")
+def mosquitto_session():
+    """One real mosquitto for the session."""
+    started = _started_mosquitto()
+    yield started
+    started.stop()
 
 
 @pytest.fixture
@@ -38,12 +44,6 @@ def mqtt_url(mosquitto_session):
 @pytest.fixture
 def mosquitto():
     """A mosquitto of the test's own, for tests that kill or restart it."""
-    from bench.broker import INSTALL_HINT, Mosquitto, mosquitto_path
-    from bench.errors import BenchError
-
-    try:
-        mosquitto_path()
-    except BenchError:
-        pytest.skip(f"mosquitto is not installed: {INSTALL_HINT}")
-    with Mosquitto() as started:
-        yield started
+    started = _started_mosquitto()
+    yield started
+    started.stop()
