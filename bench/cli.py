@@ -392,6 +392,41 @@ def gate(
     raise typer.Exit(gate_command(options))
 
 
+@app.command()
+@_user_errors
+def cost(
+    ctx: typer.Context,
+    mode: _Mode = "shared",
+    agents: Annotated[int, typer.Option(help="Number of agents, a square of at least 9.")] = 100,
+    duration: Annotated[
+        float, typer.Option(help="The shorter run, seconds of the virtual clock (and twice it).")
+    ] = 5.0,
+    seed: _Seed = 1,
+    out: Annotated[Path | None, typer.Option(help="Also write the figures as JSON here.")] = None,
+    repeat: Annotated[int, typer.Option(help="Measure this many times (the spread).")] = 1,
+    slowdown_iterations: Annotated[
+        int,
+        # The proof that a known slowdown is seen and named: not for users.
+        typer.Option(hidden=True, help="Also measure with this fixed slowdown per generation."),
+    ] = 0,
+    quiet: Annotated[bool, typer.Option(help="No progress lines or tables.")] = False,
+) -> None:
+    """Instructions per generation, message and agent set-up under valgrind (docs/cost.md)."""
+    from bench.commands.cost import CostOptions, cost_command
+
+    options = CostOptions(
+        mode=mode,
+        agents=agents,
+        duration=duration,
+        seed=seed,
+        out=out,
+        repeat=repeat,
+        slowdown_iterations=slowdown_iterations,
+        quiet=quiet,
+    )
+    raise typer.Exit(cost_command(options, ctx.obj))
+
+
 def _words(text: str | None) -> list[str] | None:
     """The modes of a comma/space separated --modes; None when it was not given.
 

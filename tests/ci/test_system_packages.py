@@ -43,19 +43,19 @@ def run(
 
 
 def test_nothing_is_installed_when_everything_is_there(tmp_path):
-    done, apt = run(tmp_path, "chromium", "mosquitto")
+    done, apt = run(tmp_path, "chromium", "mosquitto", "valgrind")
     assert (done.returncode, done.stderr, apt) == (0, "", "")
 
 
 def test_what_is_missing_is_installed_after_one_update(tmp_path):
     done, apt = run(tmp_path)
     assert done.returncode == 0, done.stderr
-    assert apt == " update\nnoninteractive install -y chromium mosquitto\n"
-    assert done.stderr == "installing chromium mosquitto with apt-get\n"
+    assert apt == " update\nnoninteractive install -y chromium mosquitto valgrind\n"
+    assert done.stderr == "installing chromium mosquitto valgrind with apt-get\n"
 
 
 def test_only_what_is_missing_is_installed(tmp_path):
-    done, apt = run(tmp_path, "chromium")
+    done, apt = run(tmp_path, "chromium", "valgrind")
     assert done.returncode == 0, done.stderr
     assert apt == " update\nnoninteractive install -y mosquitto\n"
 
@@ -64,5 +64,5 @@ def test_without_apt_get_it_says_what_to_install(tmp_path):
     done, _ = run(tmp_path, apt=False)
     assert done.returncode == 1
     assert done.stderr == (
-        "missing chromium mosquitto, and no apt-get to install it: install it by hand\n"
+        "missing chromium mosquitto valgrind, and no apt-get to install it: install it by hand\n"
     )
