@@ -93,7 +93,7 @@ class _Run(ChainRun):
     scope and keeps its chain generations' target calls (see ChainRun): one object per
     run where there would be three, for a swarm of runs that wait."""
 
-    __slots__ = ("_factory", "_number", "_state", "generation", "params", "started")
+    __slots__ = ("_factory", "_id", "_number", "_state", "generation", "params", "started")
 
     def __init__(
         self,
@@ -105,6 +105,7 @@ class _Run(ChainRun):
     ) -> None:
         super().__init__(definitions)
         self._number = next(_run_numbers)
+        self._id: str | None = None
         self.params = params
         self.generation = 0
         self.started = asyncio.get_running_loop().time()
@@ -113,8 +114,11 @@ class _Run(ChainRun):
 
     @property
     def run_id(self) -> str:
-        """The run's id in events and for its state backend ("run-7"), made when asked for."""
-        return f"run-{self._number}"
+        """The run's id in events and for its state backend ("run-7"), made when first asked
+        for (instruments ask every generation)."""
+        if self._id is None:
+            self._id = f"run-{self._number}"
+        return self._id
 
     @property
     def state(self) -> StateBackend:
@@ -323,8 +327,10 @@ class Engine:
 
     def _instrument(self, hook: str, run: _Run, *args: Any) -> None:
         """Call `hook` of the instruments that have it, for `run` (asked only when there
-        are any: `if self._instruments` is the one test a run pays without)."""
-        self._instruments.call(hook, self, run.run_id, *args)
+        are any: `if self._instruments` is the one test a run pays without; a hook that
+        none of them overrides costs one lookup more)."""
+        if hook in self._instruments:
+            self._instruments.call(hook, self, run.run_id, *args)
 
     async def _leave(self, run: _Run, exc: BaseException | None) -> None:
         """Tear the run's resources down and release the connection: what `async with
