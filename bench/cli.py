@@ -14,6 +14,7 @@ import typer
 from bench.commands.run import RunOptions, run_command
 from bench.errors import BenchError
 from bench.loops import CLOCKS, LOOPS
+from bench.suite.instructions import DURATION_S, MAX_AGENTS, SUITE_AGENTS, WARMUP_S
 from bench.transport import TRANSPORTS
 from bench.workload import MODES
 
@@ -112,6 +113,15 @@ def run(
         # The coordinator's handshake with its workers: not for users.
         typer.Option(hidden=True, help="Print 'ready' when set up; wait for 'start <time>'."),
     ] = False,
+    instructions: Annotated[
+        bool,
+        typer.Option(
+            help="After the run, also count instructions per generation of the mode: a "
+            "separate virtual-clock run under valgrind, so it does not disturb the timed run "
+            f"(the run's agents, at most {MAX_AGENTS}; {WARMUP_S:g} s, then {DURATION_S:g} s "
+            "counted). Needs valgrind."
+        ),
+    ] = False,
 ) -> None:
     """Run the firefly workload in one mode and write one JSON result."""
     options = RunOptions(
@@ -137,6 +147,7 @@ def run(
         start_at=start_at,
         sync_stdin=sync_stdin,
         delivery=delivery,
+        instructions=instructions,
     )
     raise typer.Exit(run_command(options, ctx.obj))  # ctx.obj: main()'s argv, for meta.command
 
@@ -254,6 +265,14 @@ def suite(
     repeat: Annotated[int | None, typer.Option(help="Runs per configuration.")] = None,
     results_dir: Annotated[Path, typer.Option(help="Where latest.json/.md go.")] = Path("results"),
     quiet: Annotated[bool, typer.Option(help="No progress bar or tables.")] = False,
+    instructions: Annotated[
+        bool,
+        typer.Option(
+            help="After the timed runs, count each mode's instructions per generation under "
+            f"valgrind (virtual clock, the smallest size, at most {SUITE_AGENTS} agents). "
+            "Without valgrind: a warning, no count."
+        ),
+    ] = True,
 ) -> None:
     """Run every mode x size, repeated and interleaved in fresh processes; write pyperf results."""
     from bench.commands.suite import SuiteOptions, suite_command
@@ -266,6 +285,7 @@ def suite(
         repeat=repeat,
         results_dir=results_dir,
         quiet=quiet,
+        instructions=instructions,
     )
     raise typer.Exit(suite_command(options))
 
@@ -362,6 +382,12 @@ def gate(
         bool, typer.Option("--validate", help="Measure the gate's false alarms and catch rate.")
     ] = False,
     validate_runs: Annotated[int, typer.Option(help="A/A gates in --validate.")] = 3,
+    validate_family: Annotated[
+        str, typer.Option(help="What --validate checks: all, instructions or timing.")
+    ] = "all",
+    validate_repeats: Annotated[
+        int, typer.Option(help="Instruction-count repeats per mode in --validate.")
+    ] = 10,
     results_dir: Annotated[Path, typer.Option(help="Where gate.md/gate.json go.")] = Path(
         "results"
     ),
@@ -385,6 +411,8 @@ def gate(
         inject_slowdown=inject_slowdown,
         validate=validate,
         validate_runs=validate_runs,
+        validate_family=validate_family,
+        validate_repeats=validate_repeats,
         results_dir=results_dir,
         quiet=quiet,
         overrides=overrides,
@@ -399,11 +427,21 @@ def cost(
     mode: _Mode = "shared",
     agents: Annotated[int, typer.Option(help="Number of agents, a square of at least 9.")] = 100,
     duration: Annotated[
-        float, typer.Option(help="The shorter run, seconds of the virtual clock (and twice it).")
+        float, typer.Option(help="Seconds of the virtual clock measured, after the warm-up.")
+    ] = 5.0,
+    warmup: Annotated[
+        float, typer.Option(help="Seconds of the virtual clock run before the measured ones.")
     ] = 5.0,
     seed: _Seed = 1,
     out: Annotated[Path | None, typer.Option(help="Also write the figures as JSON here.")] = None,
     repeat: Annotated[int, typer.Option(help="Measure this many times (the spread).")] = 1,
+    compare: Annotated[
+        str | None,
+        typer.Option(help="A git ref: measure its engine too and name the functions that grew."),
+    ] = None,
+    threshold: Annotated[
+        float, typer.Option(help="With --compare: exit 1 when instructions grew by more.")
+    ] = 0.01,
     slowdown_iterations: Annotated[
         int,
         # The proof that a known slowdown is seen and named: not for users.
@@ -418,9 +456,12 @@ def cost(
         mode=mode,
         agents=agents,
         duration=duration,
+        warmup=warmup,
         seed=seed,
         out=out,
         repeat=repeat,
+        compare=compare,
+        threshold=threshold,
         slowdown_iterations=slowdown_iterations,
         quiet=quiet,
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-GateKind = Literal["timing", "count", "per_agent"]
+GateKind = Literal["timing", "count", "per_agent", "instructions"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,8 +22,8 @@ class Gate:
 
     kind: GateKind
     """The family of its checks: "timing" (real clock, head/base pair by pair, against a
-    threshold), "count" (virtual clock, exactly) or "per_agent" (virtual clock, within the
-    gate's `tolerance`)."""
+    threshold), "count" (virtual clock, exactly), "per_agent" (virtual clock, within the
+    gate's `tolerance`) or "instructions" (under valgrind, within `instruction_threshold`)."""
     order: int
     """Its place among the gate's metrics of its kind: gate.json lists the checks so, and
     CPU per generation leads the timing ones (the gate's first question)."""
@@ -96,7 +96,14 @@ SETUP_ALLOCATIONS = Metric(
 )  # fmt: skip
 """Python bytes allocated in setup and still alive after it (only with --tracemalloc)."""
 
-METRICS: tuple[Metric, ...] = (*HEADLINE, SETUP_ALLOCATIONS)
+INSTRUCTIONS = Metric(
+    "instructions.per_generation", "count", "instructions per generation", deterministic=True,
+    gate=Gate("instructions", 1), asv="track_instructions_per_generation",
+)  # fmt: skip
+"""Instructions executed per generation of the steady state, counted under valgrind on the
+virtual clock (bench/cost; only with `bench run --instructions` and in the suites)."""
+
+METRICS: tuple[Metric, ...] = (*HEADLINE, SETUP_ALLOCATIONS, INSTRUCTIONS)
 """Every metric of the table."""
 
 BY_PATH: dict[str, Metric] = {metric.path: metric for metric in METRICS}

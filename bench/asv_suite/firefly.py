@@ -12,6 +12,11 @@ fails only that benchmark. So the modes are read from this tree's bench/workload
 bench/metrics.py (loaded from its file: it imports nothing), one per metric that names its
 asv benchmark (`Metric.asv`).
 
+The instruction counts (`metrics.instructions`, bench/suite/instructions.py) are not the
+timed run's: after every timed run, each combination of at most 400 agents is counted in a
+virtual-clock run of its own under valgrind, two at a time. Without valgrind, or above 400
+agents, their tracks are skipped (asv's n/a); a commit without the counts fails them.
+
 BENCH_ASV_AGENTS="16,36" and BENCH_ASV_DURATION="1" (seconds) shrink the grid for quick
 checks; the defaults take a few minutes per commit.
 """
@@ -74,9 +79,14 @@ DEFAULT_DURATION = 10.0
 
 TRACKED: tuple[str, ...] = tuple(metric.path for metric in _METRICS.asv_tracked())
 """The `bench.metrics` paths kept from each run; the only numbers the tracks read."""
+COUNTED: tuple[str, ...] = tuple(path for path in TRACKED if path.startswith("instructions."))
+"""The tracked paths of the instruction counts (`metrics.instructions`), not of the timed run."""
+COUNT_TIMEOUT_S = 120.0
+"""The most one instruction count may take (about 10 s at 100 agents here)."""
 
 Cache = dict[tuple[str, int], dict[str, Any]]
-"""(mode, agents) → {metric path: value}, or {"error": why} for a combination that failed."""
+"""(mode, agents) → {metric path: value}, or {"error": why} for a combination whose timed
+run failed; a COUNTED path not counted holds {"skip": why} (asv's n/a) or {"error": why}."""
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -131,23 +141,74 @@ def measure(mode: str, agents: int, duration: float) -> dict[str, Any]:
             document = run_worker(config, Path(folder) / "result.json", worker_timeout(duration))
         except Exception as error:  # only this combination's tracks fail, not the class
             return {"error": f"{type(error).__name__}: {error}"}
-    return tracked_metrics(document)
+    return tracked_metrics(document, tuple(p for p in TRACKED if p not in COUNTED))
 
 
-def tracked_metrics(document: dict[str, Any]) -> dict[str, Any]:
-    """The TRACKED values of a result document, read through the `bench.metrics` table."""
-    return {path: _METRICS.BY_PATH[path].value(document) for path in TRACKED}
+def tracked_metrics(document: dict[str, Any], paths: tuple[str, ...] = TRACKED) -> dict[str, Any]:
+    """The `paths` values of a result document, read through the `bench.metrics` table."""
+    return {path: _METRICS.BY_PATH[path].value(document) for path in paths}
+
+
+def count_instructions(combinations: list[tuple[str, int]]) -> Cache:
+    """The COUNTED values of each (mode, agents), from the commit's bench (two valgrind runs
+    at a time); {"skip": why} without valgrind or above the counts' size, {"error": why}
+    for a count that failed, or for all when the commit has no counts."""
+    try:
+        from bench.cost.valgrind import find_valgrind, valgrind_version
+        from bench.errors import BenchError
+        from bench.suite import instructions
+    except ImportError as error:  # a commit older than the counts fails them, as asv expects
+        return _not_counted(combinations, error=f"{type(error).__name__}: {error}")
+    try:
+        valgrind = find_valgrind()
+    except BenchError as error:
+        return _not_counted(combinations, skip=str(error))
+    larger = [c for c in combinations if instructions.instruction_agents(c[1]) != c[1]]
+    cache = _not_counted(larger, skip=f"counted up to {instructions.MAX_AGENTS} agents")
+    wanted = [c for c in combinations if c not in cache]
+    try:
+        children = [instructions.child_run(mode, agents) for mode, agents in wanted]
+        found = instructions.measure_each(children, valgrind)
+        version = valgrind_version(valgrind)
+    except Exception as error:  # only the counts fail, not the timed tracks
+        return {**cache, **_not_counted(wanted, error=f"{type(error).__name__}: {error}")}
+    for key, counted in zip(wanted, found, strict=True):
+        if counted.cost is None:
+            cache |= _not_counted([key], error=str(counted.error))
+        else:
+            block = instructions.instructions_block(counted.cost, version)
+            cache[key] = tracked_metrics({"metrics": {"instructions": block}}, COUNTED)
+    return cache
+
+
+def _not_counted(combinations: list[tuple[str, int]], **why: str) -> Cache:
+    """Each combination's COUNTED paths holding why they have no value ({"skip": ...})."""
+    return {key: {path: dict(why) for path in COUNTED} for key in combinations}
 
 
 def read(cache: Cache, mode: str, agents: int, path: str) -> float:
-    """A tracked value from the cache; raises (failing that one track) when there is none."""
+    """A tracked value from the cache; raises (failing that one track, or skipping it: asv's
+    n/a) when there is none."""
     entry = cache[(mode, agents)]
-    if "error" in entry:
-        raise RuntimeError(f"the {mode} run at {agents} agents failed: {entry['error']}")
     value = entry.get(path)
+    if isinstance(value, dict):  # an instruction count not made
+        if "skip" in value:
+            raise _skip(f"{path} of {mode} at {agents} agents: {value['skip']}")
+        raise RuntimeError(f"the {mode} count at {agents} agents failed: {value['error']}")
+    if "error" in entry and path not in COUNTED:
+        raise RuntimeError(f"the {mode} run at {agents} agents failed: {entry['error']}")
     if value is None:
         raise ValueError(f"{path} was not measured in the {mode} run at {agents} agents")
     return float(value)
+
+
+def _skip(why: str) -> NotImplementedError:
+    """asv's "not available": its runner records n/a for a SkipNotImplemented (asv >= 0.6)."""
+    try:
+        from asv_runner.benchmarks.mark import SkipNotImplemented  # type: ignore[import-untyped]
+    except ImportError:  # older asv skipped a plain NotImplementedError
+        return NotImplementedError(why)
+    return SkipNotImplemented(why)
 
 
 class Firefly:
@@ -159,10 +220,15 @@ class Firefly:
     params = PARAMS
     param_names = PARAM_NAMES
 
-    @_asv(timeout=len(MODES) * len(AGENTS) * worker_timeout(DURATION))
+    @_asv(timeout=len(MODES) * len(AGENTS) * (worker_timeout(DURATION) + COUNT_TIMEOUT_S))
     def setup_cache(self) -> Cache:
-        """Run every combination once (sizes outer, so drift hits every mode alike)."""
-        return {(m, n): measure(m, n, DURATION) for n in AGENTS for m in MODES}
+        """Run every combination once (sizes outer, so drift hits every mode alike), then
+        count their instructions: after the timed runs, never beside them."""
+        combinations = [(m, n) for n in AGENTS for m in MODES]
+        cache = {key: measure(*key, DURATION) for key in combinations}
+        for key, counted in count_instructions(combinations).items():
+            cache[key] = {**cache[key], **counted}
+        return cache
 
 
 def _track(name: str, metric: Metric) -> Callable[[Firefly, Cache, str, int], float]:

@@ -1,17 +1,17 @@
 """`python -m bench cost`: instructions per generation, per message and per agent set-up.
 
-Runs the cost child (bench/cost/child.py) under callgrind four times per repeat: the
-workload for D and 2D seconds of the virtual clock (per generation and per message, by
-difference), and set-up only at two agent counts (per agent, by difference); prints the
-figures and the functions with the most self instructions per generation. See docs/cost.md.
+Runs the cost child (bench/cost/child.py) under callgrind, which writes one profile per
+segment of the child's run: the measured segment gives the figures per generation and per
+message, two set-ups the figure per agent. Prints them and the C functions with the most
+self instructions per generation; `--compare REF` measures REF's engine too and names the
+functions that grew. See docs/cost.md.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +19,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bench.cost.callgrind import FunctionCost, Mover, per_generation, top_movers
-from bench.cost.difference import Figures, figures, setup_agents, spread
-from bench.cost.valgrind import ChildRun, Measured, find_valgrind, measure, valgrind_version
+from bench.cost.callgrind import FunctionCost, Mover, top_movers
+from bench.cost.measure import Cost, measure_costs
+from bench.cost.segments import spread
+from bench.cost.valgrind import ChildRun, find_valgrind, valgrind_version
 from bench.errors import BenchError
 from bench.result_file import check_writable, write_json_or_keep
 from bench.workload import get_mode, make_config
 
 TOP_PRINTED = 10
 TOP_WRITTEN = 50
+_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,20 +39,14 @@ class CostOptions:
     mode: str = "shared"
     agents: int = 100
     duration: float = 5.0
+    warmup: float = 5.0
     seed: int = 1
     out: Path | None = None
     repeat: int = 1
+    compare: str | None = None
+    threshold: float = 0.01
     slowdown_iterations: int = 0
     quiet: bool = False
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """One repeat: the figures and the per-function costs per generation."""
-
-    figures: Figures
-    functions: list[FunctionCost]
-    runs: list[Measured]
 
 
 def check_options(options: CostOptions) -> None:
@@ -62,57 +58,44 @@ def check_options(options: CostOptions) -> None:
         seed=options.seed,
         offer_grid_side=False,
     )
+    if options.warmup < 0:
+        raise BenchError(f"--warmup must be at least 0 seconds, got {options.warmup}")
     if options.repeat < 1:
         raise BenchError(f"--repeat must be at least 1, got {options.repeat}")
     if options.slowdown_iterations < 0:
         raise BenchError(f"--slowdown-iterations must be >= 0, got {options.slowdown_iterations}")
+    if not 0 <= options.threshold < 1:
+        raise BenchError(f"--threshold must be a fraction in [0, 1), got {options.threshold}")
     if options.out is not None:
         check_writable(options.out)
 
 
-def children(options: CostOptions, slowdown_iterations: int = 0) -> list[ChildRun]:
-    """The four runs of one measurement: D, 2D, set-up at few and at `agents` agents."""
-    base = ChildRun(
-        options.mode, options.agents, options.duration, options.seed, slowdown_iterations
+def child_of(options: CostOptions, slowdown_iterations: int = 0) -> ChildRun:
+    """The measured child."""
+    return ChildRun(
+        options.mode,
+        options.agents,
+        options.duration,
+        options.warmup,
+        options.seed,
+        slowdown_iterations,
     )
-    return [
-        base,
-        replace(base, duration=2 * options.duration),
-        replace(base, agents=setup_agents(options.agents), duration=0),
-        replace(base, duration=0),
-    ]
-
-
-def measure_once(
-    runs: list[ChildRun], run: Callable[[ChildRun], Measured], workers: int = 2
-) -> Measurement:
-    """Measure the four runs (two at a time: instruction counts do not care) and take the
-    differences."""
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        short, long, few, many = pool.map(run, runs)
-    done = figures(short.sample, long.sample, few.sample, many.sample)
-    extra = long.sample.counts["generations"] - short.sample.counts["generations"]
-    functions = per_generation(short.profile, long.profile, extra)
-    return Measurement(done, functions, [short, long, few, many])
 
 
 def cost_command(options: CostOptions, argv: list[str] | None = None) -> int:
-    """Measure, print, write --out; 0 when done, 1 when the result could not be written."""
+    """Measure, print, write --out; 0 when done, 1 when the result could not be written or
+    `--compare` found more instructions than the threshold allows."""
     check_options(options)
     valgrind = find_valgrind()
     console = Console(stderr=True, quiet=options.quiet)
-
-    def run(child: ChildRun) -> Measured:
-        return measure(child, valgrind)
-
-    measurements: list[Measurement] = []
-    for index in range(options.repeat):
-        console.print(f"measuring {options.mode} ({index + 1}/{options.repeat}) under callgrind")
-        measurements.append(measure_once(children(options), run))
+    if options.compare is not None:
+        return _compare(options, options.compare, console)
+    console.print(f"measuring {options.mode} under callgrind ({options.repeat} time(s))")
+    measurements = measure_costs([child_of(options)] * options.repeat, valgrind)
     slowed = None
     if options.slowdown_iterations:
         console.print(f"measuring with a slowdown of {options.slowdown_iterations} iterations")
-        slowed = measure_once(children(options, options.slowdown_iterations), run)
+        slowed = measure_costs([child_of(options, options.slowdown_iterations)], valgrind)[0]
     document = cost_document(options, measurements, slowed, valgrind_version(valgrind), argv)
     if not options.quiet:
         print_figures(Console(), document)
@@ -124,10 +107,48 @@ def cost_command(options: CostOptions, argv: list[str] | None = None) -> int:
     return 0
 
 
+def _compare(options: CostOptions, ref: str, console: Console) -> int:
+    """The gate's instruction family for one mode: `ref`'s engine against the working
+    tree's, both run by the working tree's harness."""
+    from bench.gate.instructions import BASE, HEAD, instruction_family
+    from bench.gate.settings import GateSettings
+    from bench.gate.sides import checked_out, repo_root, resolve, run_folder
+
+    settings = GateSettings(
+        modes=(options.mode,),
+        virtual_agents=options.agents,
+        instruction_warmup=options.warmup,
+        instruction_duration=options.duration,
+        instruction_threshold=options.threshold,
+    )
+    repo = repo_root(_ROOT)
+    commit = resolve(repo, ref)
+    with contextlib.ExitStack() as stack:
+        base = stack.enter_context(checked_out(repo, commit))
+        folders = {
+            BASE: stack.enter_context(run_folder(_ROOT, base)),
+            HEAD: stack.enter_context(run_folder(_ROOT, _ROOT)),
+        }
+        checks, notes = instruction_family(settings, folders, console)
+    out = Console(quiet=options.quiet)
+    for note in notes:
+        out.print(note)
+    for check in checks:
+        change = "-" if check.change is None else f"{check.change:+.3%}"
+        out.print(
+            f"{check.mode}: {ref} {check.base or 0:,.0f} -> working tree "
+            f"{check.head or 0:,.0f} instructions per generation ({change}): "
+            f"{check.verdict}, {escape(check.note)}"
+        )
+        for mover in check.movers:
+            out.print(f"  grew: {escape(mover)}")
+    return 1 if any(check.verdict == "fail" for check in checks) else 0
+
+
 def cost_document(
     options: CostOptions,
-    measurements: list[Measurement],
-    slowed: Measurement | None,
+    measurements: list[Cost],
+    slowed: Cost | None,
     version: str,
     argv: list[str] | None,
 ) -> dict[str, Any]:
@@ -140,6 +161,7 @@ def cost_document(
         "config": {
             "mode": options.mode,
             "agents": options.agents,
+            "warmup": options.warmup,
             "duration": options.duration,
             "seed": options.seed,
         },
@@ -155,19 +177,19 @@ def cost_document(
             for m in measurements
         ],
         "spread_per_generation": spread(per_generation_values),
-        "runs": [
-            {**run.sample.counts, "instructions": run.sample.instructions} for run in first.runs
+        "segments": [
+            {"name": segment.name, **segment.counts, "instructions": segment.instructions}
+            for segment in first.segments
         ],
         "functions": [_function(cost) for cost in first.functions[:TOP_WRITTEN]],
         "meta": {
             **collect_meta(loop="asyncio", clock="virtual", argv=argv),
             "valgrind": version,
-            "commands": [" ".join(run.command) for run in first.runs],
+            "command": " ".join(first.command),
         },
     }
     if slowed is not None:
-        base = {cost.name: cost.self_per_generation for cost in first.functions}
-        head = {cost.name: cost.self_per_generation for cost in slowed.functions}
+        base, head = first.self_costs(), slowed.self_costs()
         document["slowdown"] = {
             "iterations": options.slowdown_iterations,
             "instructions_per_generation": slowed.figures.per_generation,
@@ -193,8 +215,8 @@ def print_figures(console: Console, document: dict[str, Any]) -> None:
     """The figures, the repeats' spread, the top functions and the slowdown's movers."""
     config = document["config"]
     console.print(
-        f"{config['mode']} · {config['agents']} agents · {config['duration']:g} s "
-        f"(and {2 * config['duration']:g} s) of the virtual clock · seed {config['seed']}"
+        f"{config['mode']} · {config['agents']} agents · {config['duration']:g} s of the "
+        f"virtual clock after {config['warmup']:g} s of warm-up · seed {config['seed']}"
     )
     console.print(f"instructions per generation  {document['instructions_per_generation']:,.0f}")
     console.print(f"instructions per message     {document['instructions_per_message']:,.0f}")

@@ -20,8 +20,8 @@ import pyperf
 from rich.console import Console
 
 from bench.errors import BenchError
+from bench.gate import instruction_validation, validate
 from bench.gate import report as gate_report
-from bench.gate import validate
 from bench.gate.checks import Series
 from bench.gate.compare import cannot_run, compare_sides, compare_with_baseline
 from bench.gate.report import GateReport
@@ -31,6 +31,8 @@ from bench.result_file import check_writable, write_json_atomic, write_text_atom
 from bench.slowdown import check_fraction
 from bench.stopping import sigterm_stops
 from bench.suite.pyperf_suite import load_suite_file, suite_values
+
+VALIDATE_FAMILIES = ("all", "instructions", "timing")
 
 _ROOT = Path(__file__).resolve().parents[2]
 """This checkout: its bench/ is the head's harness unless --head names a commit."""
@@ -46,6 +48,8 @@ class GateOptions:
     inject_slowdown: float | None = None
     validate: bool = False
     validate_runs: int = 3
+    validate_family: str = "all"
+    validate_repeats: int = 10
     results_dir: Path = Path("results")
     quiet: bool = False
     overrides: dict[str, Any] = field(default_factory=dict)
@@ -62,6 +66,13 @@ def gate_command(options: GateOptions) -> int:
         )
     if options.validate_runs < 1:
         raise BenchError(f"--validate-runs must be at least 1, got {options.validate_runs}")
+    if options.validate_family not in VALIDATE_FAMILIES:
+        raise BenchError(
+            f"--validate-family must be one of {', '.join(VALIDATE_FAMILIES)}, got "
+            f"{options.validate_family!r}"
+        )
+    if options.validate_repeats < 2:
+        raise BenchError(f"--validate-repeats must be at least 2, got {options.validate_repeats}")
     name = "gate-validate" if options.validate else "gate"
     check_writable(options.results_dir / f"{name}.json", "--results-dir")
     console = Console(stderr=True, quiet=options.quiet)
@@ -212,13 +223,28 @@ def _validate(
     tree = Side("working tree", resolve(repo, "HEAD"), _ROOT)
     fraction = 0.15 if options.inject_slowdown is None else options.inject_slowdown
     check_fraction(fraction)  # before the A/A gates, not after them
-    result = validate.run_validation(
-        tree, settings, options.validate_runs, fraction, runs_dir, console
-    )
+    family = options.validate_family
+    document: dict[str, Any] = {}
+    markdown = "# Gate validation\n"
+    status = 0
+    if family in ("all", "instructions"):
+        found = instruction_validation.run_instruction_validation(
+            _ROOT, settings, options.validate_repeats, console
+        )
+        result = instruction_validation.summary(found)
+        document["instructions"] = result
+        markdown += "\n" + instruction_validation.as_markdown(result)
+        status |= 0 if instruction_validation.passed(result) else 1
+    if family in ("all", "timing"):
+        timing = validate.run_validation(
+            tree, settings, options.validate_runs, fraction, runs_dir, console
+        )
+        document |= validate.as_json(timing)
+        markdown += "\n" + validate.as_markdown(timing)
+        status |= validate.exit_status(validate.summary(timing))
     out = options.results_dir
-    write_json_atomic(out / "gate-validate.json", validate.as_json(result))
-    markdown = validate.as_markdown(result)
+    write_json_atomic(out / "gate-validate.json", document)
     write_text_atomic(out / "gate-validate.md", markdown)
     Console(quiet=options.quiet).print(markdown)
     console.print(f"written: {out / 'gate-validate.md'}, {out / 'gate-validate.json'}")
-    return validate.exit_status(validate.summary(result))
+    return status

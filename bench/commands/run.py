@@ -18,14 +18,23 @@ from rich.table import Table
 
 import cascade as cs
 from bench.broker import AUTO, broker_for, check_broker_option, parse_url
+from bench.cost.valgrind import find_valgrind, valgrind_version
 from bench.errors import BenchError
 from bench.loops import check_loop
+from bench.metrics import INSTRUCTIONS
 from bench.probes.loop_lag import HIGHEST_SECONDS, MAX_INTERVAL_SECONDS
 from bench.result_file import check_writable, write_json_or_keep
 from bench.runner import RunSpec, execute
 from bench.schema import status_of
 from bench.shard.coordinator import run_swarm
-from bench.summary import summary_rows
+from bench.suite.instructions import (
+    child_run,
+    describe,
+    instruction_agents,
+    instructions_block,
+    measure_each,
+)
+from bench.summary import format_value, summary_rows
 from bench.transport import check_transport
 from bench.workload import check_memory, get_mode, make_config
 
@@ -58,6 +67,7 @@ class RunOptions:
     start_at: float | None = None
     sync_stdin: bool = False
     delivery: bool | None = None
+    instructions: bool = False
 
 
 def build_spec(options: RunOptions) -> RunSpec:
@@ -201,6 +211,7 @@ def run_command(options: RunOptions, argv: list[str] | None = None) -> int:
     spec = build_spec(options)
     out = options.out or default_out(spec)
     check_writable(out)
+    valgrind = check_instructions(options) if options.instructions else None
     console = Console(stderr=True, quiet=options.quiet)
     if options.workers is not None:
         assert options.broker is not None  # build_spec made sure
@@ -211,12 +222,63 @@ def run_command(options: RunOptions, argv: list[str] | None = None) -> int:
         )
         with reporter, _own_broker(spec) as spec:
             document = execute(spec, reporter, argv)
+    counted = True
+    if valgrind is not None and status_of(document) == "complete":
+        counted = add_instructions(document, spec, valgrind, console)
     failure = write_json_or_keep(out, document)
     Console(quiet=options.quiet).print(summary_table(document))
     if failure is not None:
         print(f"error: {failure}", file=sys.stderr)
         return 1
-    return _report_status(document, out, console)
+    status = _report_status(document, out, console)
+    return status if counted else 130
+
+
+def check_instructions(options: RunOptions) -> str:
+    """Refuse --instructions where its count would not be of this run's workload (it always
+    runs one process over the in-memory broker, on asyncio, at the default period and
+    nudge); the valgrind executable, or a BenchError with its install command."""
+    defaults = RunOptions()
+    if options.transport != "local":
+        raise BenchError(
+            "--instructions counts one process over the in-memory broker: drop --transport "
+            "mqtt (and --workers, --shard), or --instructions"
+        )
+    if options.loop != "asyncio":
+        raise BenchError("--instructions counts the asyncio loop: drop --loop, or --instructions")
+    if (options.period, options.nudge) != (defaults.period, defaults.nudge):
+        raise BenchError(
+            f"--instructions counts the default period ({defaults.period:g} s) and nudge "
+            f"({defaults.nudge:g} s): drop --period and --nudge, or --instructions"
+        )
+    try:
+        return find_valgrind()
+    except BenchError as error:
+        raise BenchError(f"--instructions: {error}") from None
+
+
+def add_instructions(
+    document: dict[str, Any], spec: RunSpec, valgrind: str, console: Console
+) -> bool:
+    """Count the run's mode under valgrind into `metrics.instructions`, after the run (a
+    failed count is noted in `errors.probes`, as a failed probe is); False on Ctrl-C."""
+    agents = instruction_agents(spec.config.agents)
+    console.print(
+        f"counting instructions per generation under valgrind: {spec.mode}, {describe(agents)}"
+    )
+    child = child_run(spec.mode, agents, spec.config.seed)
+    probes = document["errors"]["probes"]
+    try:
+        (counted,) = measure_each([child], valgrind)
+    except KeyboardInterrupt:
+        probes["instructions"] = "measure: KeyboardInterrupt: stopped before the count ended"
+        return False
+    if counted.cost is None:
+        probes["instructions"] = f"measure: BenchError: {counted.error}"
+    else:
+        block = instructions_block(counted.cost, valgrind_version(valgrind))
+        document["metrics"]["instructions"] = block
+    return True
 
 
 def _report_status(document: dict[str, Any], out: Path, console: Console) -> int:
@@ -266,6 +328,10 @@ def summary_table(document: dict[str, Any]) -> Table:
     table.add_column("value", justify="right")
     for label, value in summary_rows(document):
         table.add_row(label, value)
+    counted = document["metrics"].get("instructions")
+    if counted is not None:
+        label = f"{INSTRUCTIONS.label} ({counted['agents']:,} agents, valgrind)"
+        table.add_row(label, format_value(INSTRUCTIONS.value(document), INSTRUCTIONS.unit))
     errors = document["errors"]
     if document["metrics"]["work"]["agent_errors"]:
         table.add_row("[red]agent errors[/red]", "; ".join(errors["agents"]))

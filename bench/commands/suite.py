@@ -2,9 +2,12 @@
 
 Each run is a fresh worker process; results become a pyperf suite (`results/latest.json`
 plus a copy named with the time and commit), a Markdown table (`results/latest.md`) and
-the raw run documents (`results/runs/suite-<time>-<commit>/`). `latest.*` are replaced
-only when the whole suite has finished: Ctrl-C or SIGTERM (a CI timeout) stop the running
-worker and keep the runs so far in the copies named with the time and commit.
+the raw run documents (`results/runs/suite-<time>-<commit>/`). After the timed runs,
+never beside them, each mode's instructions per generation are counted under valgrind at
+one small size (bench/suite/instructions.py; without valgrind, a warning and no count).
+`latest.*` are replaced only when the whole suite has finished: Ctrl-C or SIGTERM (a CI
+timeout) stop the running worker and keep the runs so far in the copies named with the
+time and commit.
 """
 
 from __future__ import annotations
@@ -23,10 +26,19 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from bench.cost.valgrind import find_valgrind, valgrind_version
 from bench.environment import collect_meta
 from bench.errors import BenchError
-from bench.result_file import check_writable, write_text_atomic
+from bench.result_file import check_writable, write_json_atomic, write_text_atomic
 from bench.stopping import EXIT_STATUS, sigterm_stops, stop_signal
+from bench.suite.instructions import (
+    SUITE_AGENTS,
+    child_run,
+    describe,
+    instruction_agents,
+    measure_each,
+    suite_record,
+)
 from bench.suite.layout import LOCAL
 from bench.suite.machine import noise_warnings, read_machine_state
 from bench.suite.matrix import Matrix, interleaved, make_matrix, repeated_notes
@@ -48,11 +60,14 @@ class SuiteOptions:
     repeat: int | None = None
     results_dir: Path = Path("results")
     quiet: bool = False
+    instructions: bool = True
 
 
 @dataclass(slots=True)
 class _Outcome:
     documents: list[dict[str, Any]] = field(default_factory=list)
+    counts: list[dict[str, Any]] = field(default_factory=list)
+    """The instruction counts' records (bench.suite.instructions.suite_record)."""
     failures: list[str] = field(default_factory=list)
     stopped_by: signal.Signals | None = None
 
@@ -79,25 +94,55 @@ def suite_command(options: SuiteOptions) -> int:
     meta = collect_meta(loop="asyncio", clock="real")
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     name = f"{stamp}-{(meta['commit'] or 'nocommit')[:10]}"
-    outcome, suite_meta = _measure(matrix, out_dir, name, console)
+    valgrind = _valgrind(console) if options.instructions else None
+    counter = _Counter(valgrind, meta["commit"]) if valgrind is not None else None
+    outcome, suite_meta = _measure(matrix, out_dir, name, console, counter)
     return _finish(outcome, matrix, suite_meta, out_dir, name, console)
 
 
+@dataclass(frozen=True, slots=True)
+class _Counter:
+    """What counting instructions needs: valgrind, and the commit the records name."""
+
+    valgrind: str
+    commit: str | None
+
+
+def _valgrind(console: Console) -> str | None:
+    """The valgrind executable; None, with a warning, when it is missing: the suite goes on."""
+    try:
+        return find_valgrind()
+    except BenchError as error:
+        console.print(
+            f"[yellow]warning:[/yellow] {escape(str(error))}; the suite goes on without "
+            "instructions per generation"
+        )
+        return None
+
+
 def _measure(
-    matrix: Matrix, out_dir: Path, name: str, console: Console
+    matrix: Matrix, out_dir: Path, name: str, console: Console, counter: _Counter | None = None
 ) -> tuple[_Outcome, dict[str, Any]]:
-    """Sample the machine, then run every configuration; a stop keeps the runs so far."""
+    """Sample the machine, run every configuration, then count instructions; a stop keeps
+    the runs so far."""
     outcome = _Outcome()
     suite_meta: dict[str, Any] = {"runs_dir": f"runs/suite-{name}"}  # relative to the JSON
+    runs_dir = out_dir / suite_meta["runs_dir"]
     started = time.monotonic()
+    timed: float | None = None  # seconds of the timed runs, once they are all done
     try:
         with sigterm_stops():
             suite_meta |= _suite_meta(matrix, console)
             started = time.monotonic()
-            _run_all(matrix, out_dir / suite_meta["runs_dir"], console, outcome)
+            _run_all(matrix, runs_dir, console, outcome)
+            timed = time.monotonic() - started
+            if counter is not None:
+                _count_all(matrix, counter, runs_dir, console, outcome)
+                suite_meta["instructions_elapsed_s"] = round(time.monotonic() - started - timed, 1)
+                console.print(f"counted in {suite_meta['instructions_elapsed_s']:g} s")
     except KeyboardInterrupt as stop:
         outcome.stopped_by = stop_signal(stop)
-    suite_meta["suite_elapsed_s"] = round(time.monotonic() - started, 1)
+    suite_meta["suite_elapsed_s"] = round(time.monotonic() - started if timed is None else timed, 1)
     suite_meta["suite_complete"] = not outcome.interrupted
     return outcome, suite_meta
 
@@ -169,6 +214,31 @@ def _run_all(matrix: Matrix, runs_dir: Path, console: Console, outcome: _Outcome
                 console.print(f"{'done' if done else 'failed'} {run}")
 
 
+def _count_all(
+    matrix: Matrix, counter: _Counter, runs_dir: Path, console: Console, outcome: _Outcome
+) -> None:
+    """Each mode's instructions per generation at the suite's smallest size, at most
+    SUITE_AGENTS; each record kept in runs_dir/instructions/, a failure as a failed run."""
+    agents = instruction_agents(min(matrix.agents), SUITE_AGENTS)
+    modes = ", ".join(matrix.modes)
+    console.print(
+        f"counting instructions per generation under valgrind: {modes}, {describe(agents)}"
+    )
+    version = valgrind_version(counter.valgrind)
+    children = [child_run(mode, agents) for mode in matrix.modes]
+    for counted in measure_each(children, counter.valgrind):
+        record = suite_record(counted, version, counter.commit)
+        label = f"{counted.child.mode}-{agents}"
+        try:
+            write_json_atomic(runs_dir / "instructions" / f"{label}.json", record)
+        except (OSError, BenchError) as error:
+            console.print(f"[yellow]warning:[/yellow] instructions {label} not kept: {error}")
+        if counted.error is not None:
+            outcome.failures.append(f"instructions {label}: {counted.error}")
+        else:
+            outcome.counts.append(record)
+
+
 _VIRTUAL_S_PER_AGENT_SECOND = 1e-3
 """Wall seconds a virtual-clock run may take per agent per second of virtual time: about
 3x the 15 s of CPU that 2,500 agents x 20 s took (the scale profile's reference runs)."""
@@ -216,10 +286,10 @@ def _write(
     console: Console,
 ) -> str | None:
     """Print the tables and write the suite's files; None, or why a file was not written."""
-    suite = build_suite(outcome.documents, suite_meta)
-    if suite is None:
+    suite = build_suite(outcome.documents, suite_meta, outcome.counts)
+    if suite is None or not outcome.documents:  # instruction counts alone make no suite
         return None
-    tables = metric_tables(outcome.documents, matrix.columns, matrix.agents)
+    tables = metric_tables(outcome.documents, matrix.columns, matrix.agents, counts=outcome.counts)
     markdown = _markdown(matrix, suite_meta, outcome, tables)
     Console(quiet=console.quiet).print(*(_rich_table(t) for t in tables))
     writers: list[tuple[Path, Callable[[Path], None]]] = []
@@ -272,6 +342,13 @@ def _markdown(
         header.append(
             f"`{floor}@virtual`: one run of {floor} per size on the virtual clock, the "
             "physics' reference (exact, so run once)."
+        )
+    if outcome.counts:
+        block = outcome.counts[0]["metrics"]["instructions"]
+        what = describe(block["agents"], block["warmup_s"], block["duration_s"])
+        header.append(
+            f"Instructions per generation: one count per mode under {block['valgrind']} after "
+            f"the timed runs ({what}; took {suite_meta.get('instructions_elapsed_s', 0):g} s)."
         )
     if outcome.interrupted:
         header.append("**Interrupted: partial results.**")

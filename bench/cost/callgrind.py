@@ -139,26 +139,21 @@ def _integer(word: str, number: int) -> int:
 
 @dataclass(frozen=True)
 class FunctionCost:
-    """One function's instructions per generation (the steady state, by difference)."""
+    """One function's instructions per generation of the measured segment."""
 
     name: str
     self_per_generation: float
     inclusive_per_generation: float
 
 
-def per_generation(short: Profile, long: Profile, generations: int) -> list[FunctionCost]:
-    """Each function's (long - short) instructions / `generations` (the extra generations of
-    the long run), self and inclusive, largest self first (then by name, for a stable order)."""
+def per_generation(profile: Profile, generations: int) -> list[FunctionCost]:
+    """Each function's instructions in `profile` / `generations`, self and inclusive,
+    largest self first (then by name, for a stable order)."""
     if generations <= 0:
-        raise ValueError(f"the longer run must do more generations, got {generations} more")
-    names = set(short.self_cost) | set(long.self_cost)
+        raise ValueError(f"no generations to divide by: {generations}")
     costs = [
-        FunctionCost(
-            name,
-            (long.self_cost.get(name, 0) - short.self_cost.get(name, 0)) / generations,
-            (long.inclusive.get(name, 0) - short.inclusive.get(name, 0)) / generations,
-        )
-        for name in names
+        FunctionCost(name, own / generations, profile.inclusive.get(name, 0) / generations)
+        for name, own in profile.self_cost.items()
     ]
     costs.sort(key=lambda cost: (-cost.self_per_generation, cost.name))
     return costs

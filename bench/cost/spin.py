@@ -2,11 +2,13 @@
 
 Unlike `bench.slowdown` (which spins on CPU time, so its cost is whatever the clock says),
 this one does a fixed amount of work: a pure-Python loop of `iterations` steps after every
-generation, the same instructions on every run.
+generation, the same instructions on every run. `Calibration` turns a wanted fraction of a
+generation's instructions into iterations.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import cascade as cs
@@ -34,3 +36,35 @@ class InstructionSlowdown(cs.Instrument):
     ) -> None:
         """Spin a fixed number of iterations."""
         self.last = cost_spin(self.iterations)
+
+
+CALIBRATION_ITERATIONS = (1, 101)
+"""The two slowdowns measured to calibrate: the hook with one iteration, and with 101."""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What the slowdown costs one mode, in instructions per generation: registering and
+    calling the hook (with no iteration) and each iteration."""
+
+    hook: float
+    per_iteration: float
+
+    @classmethod
+    def from_runs(cls, plain: float, one: float, many: float) -> Calibration:
+        """From per-generation figures without the slowdown and at CALIBRATION_ITERATIONS."""
+        low, high = CALIBRATION_ITERATIONS
+        per_iteration = (many - one) / (high - low)
+        return cls(hook=one - plain - low * per_iteration, per_iteration=per_iteration)
+
+    def iterations_for(self, fraction: float, plain: float) -> int | None:
+        """Iterations that make the slowdown cost `fraction` of `plain` instructions per
+        generation (at least 1: the hook alone may cost more); None when the mode never
+        calls the hook (no engine: iterations cost nothing)."""
+        if self.per_iteration <= 0.5:  # under an instruction per iteration: not called
+            return None
+        return max(1, round((fraction * plain - self.hook) / self.per_iteration))
+
+    def injected(self, iterations: int, plain: float) -> float:
+        """The fraction of `plain` that `iterations` inject, by this calibration."""
+        return (self.hook + iterations * self.per_iteration) / plain

@@ -1,7 +1,8 @@
-"""Running the cost child under callgrind: the command line, the environment, the totals.
+"""Running the cost child: under callgrind (instructions per segment) or natively with its
+bytecode counter (Python functions named).
 
 `setarch <arch> -R` turns address-space randomisation off and PYTHONHASHSEED=0 fixes the
-hash of str, so the same arguments execute the same instructions (to ~0.05%) on every run.
+hash of str, so the same arguments execute the same instructions on every run.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from bench.cost.callgrind import Profile, parse_callgrind
-from bench.cost.difference import Sample
+from bench.cost.callgrind import parse_callgrind
+from bench.cost.segments import MARKER, Segment, pair_up, setup_agents
 from bench.errors import BenchError
 
 INSTALL_HINT = "sudo apt-get install valgrind"
@@ -25,13 +27,17 @@ INSTALL_HINT = "sudo apt-get install valgrind"
 
 @dataclass(frozen=True)
 class ChildRun:
-    """What the child runs: mode, agents, seconds of the virtual clock, seed, slowdown."""
+    """What the child runs: mode, agents, warm-up and measured seconds of the virtual clock,
+    seed, slowdown, and the smaller swarm of the per-agent set-up difference."""
 
     mode: str
     agents: int
     duration: float
+    warmup: float
     seed: int = 1
     slowdown_iterations: int = 0
+    layout: int = 0
+    """The memory layout (bench/cost/child.py): small strings allocated before any import."""
 
     def arguments(self) -> list[str]:
         """The child's command-line arguments."""
@@ -40,6 +46,10 @@ class ChildRun:
             self.mode,
             "--agents",
             str(self.agents),
+            "--setup-agents",
+            str(setup_agents(self.agents)),
+            "--warmup",
+            f"{self.warmup:g}",
             "--duration",
             f"{self.duration:g}",
             "--seed",
@@ -72,21 +82,20 @@ def build_command(
     setarch: str | None = "setarch",
     arch: str | None = None,
 ) -> list[str]:
-    """The full command line: setarch (no ASLR), callgrind, python -B -m bench.cost.child.
-
-    `-B`: no .pyc is written, so the first run does not do work (compiling, writing) that
-    later ones skip. `setarch=None` leaves ASLR on (where setarch is missing)."""
+    """The full command line: setarch (no ASLR), callgrind dumping a profile before each
+    call of the child's marker, python -m bench.cost.child. `setarch=None` leaves ASLR on
+    (where setarch is missing)."""
     prefix = [] if setarch is None else [setarch, arch or platform.machine(), "-R"]
     return [
         *prefix,
         valgrind,
         "--tool=callgrind",
         f"--callgrind-out-file={out_file}",
+        f"--dump-before={MARKER}",
         "--dump-line=no",
         "--dump-instr=no",
         "--separate-recs=1",
         python,
-        "-B",
         "-X",
         "frozen_modules=on",
         "-m",
@@ -95,57 +104,89 @@ def build_command(
     ]
 
 
-# numpy (imported by the convergence monitor's module) starts OpenBLAS's threads, which
-# spin while idle: a varying few million instructions per run (measured: the whole of the
-# 0.05-0.4% difference between two identical runs). One thread, none spinning.
+# BLAS libraries start threads that spin while idle: a varying few million instructions per
+# run (measured when the workload package imported numpy: the whole of a 0.05-0.4%
+# difference between two identical runs). The child imports none, but an engine might.
 SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def child_environment() -> dict[str, str]:
-    """This environment, with PYTHONHASHSEED=0, BLAS on one thread, and no PYTHON* variable
-    that changes what Python runs."""
+def child_environment(layout: int = 0) -> dict[str, str]:
+    """This environment, with PYTHONHASHSEED=0, BLAS on one thread, the memory `layout`, and
+    no PYTHON* variable that changes what Python runs."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
     env.update(SINGLE_THREADED)
     env["PYTHONHASHSEED"] = "0"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["BENCH_COST_LAYOUT"] = str(layout)
     return env
+
+
+def precompile(folder: Path, python: str = sys.executable) -> None:
+    """Write the .pyc files of `folder`'s bench/ and cascade/ natively (a second), so no
+    child compiles them under valgrind (start-up is not counted, but it takes time)."""
+    subprocess.run(
+        [python, "-m", "compileall", "-q", "bench", "cascade"],
+        cwd=folder,
+        capture_output=True,
+        check=False,
+    )
 
 
 @dataclass(frozen=True)
 class Measured:
-    """One child run under callgrind: its sample, its per-function profile, its command."""
+    """One child run under callgrind: its segments and the command."""
 
-    sample: Sample
-    profile: Profile
+    segments: list[Segment]
     command: list[str]
 
 
-def measure(child: ChildRun, valgrind: str | None = None) -> Measured:
-    """Run `child` under callgrind and read its counts (stdout) and its profile."""
+def measure(child: ChildRun, valgrind: str | None = None, cwd: Path | None = None) -> Measured:
+    """Run `child` under callgrind from `cwd` (whose bench/ and cascade/ it imports) and
+    pair the segments it reports with the profiles callgrind wrote for them."""
     valgrind = valgrind or find_valgrind()
     setarch = shutil.which("setarch")
     with tempfile.TemporaryDirectory(prefix="bench-cost-") as folder:
         out_file = Path(folder) / "callgrind.out"
         command = build_command(child, out_file, valgrind, setarch=setarch and "setarch")
-        done = subprocess.run(
-            command, capture_output=True, text=True, env=child_environment(), check=False
+        done = _run(command, cwd, child.layout)
+        parts = sorted(Path(folder).glob("callgrind.out.*"), key=lambda path: int(path.suffix[1:]))
+        profiles = []
+        for part in parts:
+            with part.open(encoding="utf-8", errors="replace") as handle:
+                profiles.append(parse_callgrind(handle))
+    report = _report(done.stdout, command)
+    return Measured(pair_up(report["segments"], profiles), command)
+
+
+def python_profile(child: ChildRun, cwd: Path | None = None) -> dict[str, float]:
+    """Run `child` natively with its bytecode counter: each Python function's bytecodes per
+    generation of the measured segment."""
+    command = [sys.executable, "-m", "bench.cost.child", *child.arguments(), "--opcodes"]
+    report = _report(_run(command, cwd, child.layout).stdout, command)
+    generations = report["segments"][-1]["generations"]
+    if generations <= 0:
+        raise BenchError("the measured segment ran no generations: lengthen --duration")
+    return {name: count / generations for name, count in report["opcodes"].items()}
+
+
+def _run(command: list[str], cwd: Path | None, layout: int) -> subprocess.CompletedProcess[str]:
+    environment = child_environment(layout)
+    done = subprocess.run(
+        command, capture_output=True, text=True, env=environment, cwd=cwd, check=False
+    )
+    if done.returncode != 0:
+        own = [line for line in done.stderr.splitlines() if not line.startswith("==")]
+        tail = " | ".join(own[-3:])  # the child's own last words, not valgrind's summary
+        raise BenchError(
+            f"the measured run failed (exit {done.returncode}): {' '.join(command)}: {tail}"
         )
-        if done.returncode != 0 or not out_file.exists():
-            tail = " | ".join(done.stderr.strip().splitlines()[-3:])
-            raise BenchError(
-                f"the measured run failed (exit {done.returncode}): {' '.join(command)}: {tail}"
-            )
-        with out_file.open(encoding="utf-8", errors="replace") as handle:
-            profile = parse_callgrind(handle)
-    counts = _counts(done.stdout, command)
-    return Measured(Sample(profile.total, counts), profile, command)
+    return done
 
 
-def _counts(stdout: str, command: list[str]) -> dict[str, int]:
+def _report(stdout: str, command: list[str]) -> dict[str, Any]:
     lines = [line for line in stdout.splitlines() if line.startswith("{")]
     if not lines:
-        raise BenchError(f"the measured run printed no counts: {' '.join(command)}")
-    counts = json.loads(lines[-1])
-    if not isinstance(counts, dict):
-        raise BenchError(f"the measured run printed {lines[-1]!r}, not counts")
-    return {str(key): int(value) for key, value in counts.items()}
+        raise BenchError(f"the measured run printed no report: {' '.join(command)}")
+    report = json.loads(lines[-1])
+    if not isinstance(report, dict) or not isinstance(report.get("segments"), list):
+        raise BenchError(f"the measured run printed {lines[-1][:200]!r}, not its segments")
+    return report

@@ -1,8 +1,9 @@
 """The gate's decisions, from plain numbers: every check, its verdict, and the exit status.
 
-Three families: deterministic counts from the virtual clock (exact, or within a tiny
-tolerance), timing and memory from the real clock (a regression must be larger than its
-threshold AND significant), and the project's own relations between modes on the head.
+Four families: deterministic counts from the virtual clock (exact, or within a tiny
+tolerance), instructions per generation under valgrind (within a 1% threshold), timing and
+memory from the real clock (a regression must be larger than its threshold AND
+significant), and the project's own relations between modes on the head.
 Nothing here runs a process or reads a file.
 """
 
@@ -47,10 +48,12 @@ class Check:
     low: float | None = None
     """The confidence interval of head/base - 1, when there is one."""
     high: float | None = None
+    movers: tuple[str, ...] = ()
+    """What grew most, when a check names it (the instruction family's failures)."""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for gate.json."""
-        return asdict(self)
+        return {**asdict(self), "movers": list(self.movers)}
 
 
 def exit_status(checks: Sequence[Check]) -> int:
@@ -70,6 +73,43 @@ def deterministic_checks(base: Values, head: Values, settings: GateSettings) -> 
                 )
             )
     return checks
+
+
+INSTRUCTIONS = "instructions"
+
+
+def instruction_check(
+    mode: str,
+    base: float | None,
+    head: float | None,
+    threshold: float,
+    error: str | None = None,
+) -> Check:
+    """Instructions per generation, head/base: exact counts, so no statistics; fail above
+    `threshold`, improved below -`threshold`."""
+    name, unit = BY_PATH["instructions.per_generation"].label, "count"
+    if base is None or head is None:
+        note = error or f"no {'base' if base is None else 'head'} value"
+        verdict = FAIL if head is None and base is not None else SKIP
+        return Check(INSTRUCTIONS, name, mode, unit, base, head, None, verdict, note)
+    change = _relative(base, head)
+    if change is None or change == 0:
+        return Check(INSTRUCTIONS, name, mode, unit, base, head, change, PASS, "identical")
+    if change > threshold:
+        verdict, note = FAIL, f"more than {threshold:.0%} more instructions per generation"
+    elif change < -threshold:
+        verdict, note = IMPROVED, f"more than {threshold:.0%} fewer instructions per generation"
+    else:
+        verdict, note = PASS, f"within {threshold:.0%}"
+    return Check(INSTRUCTIONS, name, mode, unit, base, head, change, verdict, note)
+
+
+def unsettled(base: float | None, head: float | None, threshold: float) -> bool:
+    """Whether an instruction change is large enough (over half the threshold, either way)
+    to be measured at more memory layouts before it is judged."""
+    if base is None or head is None or base == 0:
+        return False
+    return abs(head / base - 1) > threshold / 2
 
 
 def timing_checks(

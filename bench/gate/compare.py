@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from bench.environment import collect_meta
 from bench.errors import BenchError
 from bench.gate import checks
 from bench.gate.checks import EXIT_CANNOT_RUN, Series
+from bench.gate.instructions import instruction_family
 from bench.gate.measure import BASE, HEAD, Measurements, Planned, SideFailed, measure, plan
 from bench.gate.report import GateReport
 from bench.gate.settings import GateSettings
@@ -34,11 +35,20 @@ def compare_sides(
     started = time.monotonic()
     report = _report("paired", base, head, settings)
     runs = plan(settings, head_slowdown=head.slowdown)
-    found = _run(report, runs, {BASE: base, HEAD: head}, head, settings, runs_dir, console)
+    counted: list[checks.Check] = []
+
+    def instructions(folders: dict[str, Path]) -> None:
+        family, notes = instruction_family(settings, folders, console, head.slowdown)
+        counted.extend(family)
+        report.notes.extend(notes)
+
+    sides = {BASE: base, HEAD: head}
+    found = _run(report, runs, sides, head, settings, runs_dir, console, first=instructions)
     if found is None:
         return _elapsed(report, started)
     report.checks = (
         checks.deterministic_checks(found.deterministic[BASE], found.deterministic[HEAD], settings)
+        + counted
         + checks.timing_checks(found.timing[BASE], found.timing[HEAD], settings)
         + checks.relation_checks(found.timing[BASE], found.timing[HEAD], settings)
     )
@@ -108,8 +118,10 @@ def _run(
     settings: GateSettings,
     runs_dir: Path,
     console: Console,
+    first: Callable[[dict[str, Path]], None] = lambda folders: None,
 ) -> Measurements | None:
-    """Run the plan with `harness`'s bench/ against each side's engine; None when it failed.
+    """Run `first` (the instruction family), then the plan, with `harness`'s bench/ against
+    each side's engine; None when it failed.
 
     A failure is marked on the report: the base failing means the comparison could not run
     (exit 2), the head failing is a regression (exit 1).
@@ -120,6 +132,10 @@ def _run(
                 name: stack.enter_context(run_folder(harness.source, side.source))
                 for name, side in sides.items()
             }
+            try:
+                first(folders)
+            except KeyboardInterrupt:
+                return Measurements(interrupted=True)
             with _progress(console, runs) as advance:
                 return measure(runs, folders, runs_dir, settings, on_done=advance)
     except SideFailed as failure:

@@ -14,8 +14,8 @@ from rich.table import Table
 from bench.gate.checks import FAIL, IMPROVED, PASS, SKIP, WARN, Check
 from bench.summary import format_value
 
-GATE_SCHEMA = 1
-"""History: 1 = first version (2026-11)."""
+GATE_SCHEMA = 2
+"""History: 1 = first version (2026-11); 2 = the instruction family, checks' `movers`."""
 
 _STATUS_TEXT = {
     "pass": "PASS: no regression",
@@ -92,13 +92,21 @@ def as_markdown(report: GateReport) -> str:
     if report.checks:
         lines += ["", "| check | mode | base | head | change | verdict | note |", "|---" * 7 + "|"]
         lines += ["| " + " | ".join(_cells(check)) + " |" for check in report.checks]
+    for check in report.checks:
+        if check.movers:
+            lines += ["", f"## What grew: {check.name} ({check.mode})", ""]
+            lines += [f"- `{mover}`" for mover in check.movers]
     return "\n".join(lines) + "\n"
 
 
 def attention(report: GateReport) -> list[str]:
     """The general notes, then one line per check that did not simply pass."""
     flagged = [c for c in report.checks if c.verdict not in (PASS, SKIP)]
-    return report.notes + [f"{c.verdict}: {c.name} ({c.mode}): {c.note}" for c in flagged]
+    return report.notes + [
+        f"{c.verdict}: {c.name} ({c.mode}): {c.note}"
+        + (f"; grew most: {c.movers[0]}" if c.movers else "")
+        for c in flagged
+    ]
 
 
 def as_table(report: GateReport) -> Table:
@@ -151,6 +159,8 @@ def _how_text(report: GateReport) -> str:
         f"{how}; {settings.get('agents')} agents, {settings.get('duration')} s per timing run; "
         f"fail = worse by more than the threshold ({settings.get('threshold', 0):.0%} by "
         f"default) with the {settings.get('confidence', 0):.0%} interval of head/base "
-        f"above 1. Change column: head/base - 1 [interval]. {report.runs} runs, "
+        f"above 1. Instructions per generation: one callgrind run per side and mode, fail "
+        f"above {settings.get('instruction_threshold', 0):.0%}. "
+        f"Change column: head/base - 1 [interval]. {report.runs} runs, "
         f"{report.elapsed_s:.0f} s."
     )

@@ -52,6 +52,10 @@ class GateSettings:
     virtual_agents: int = 100
     virtual_duration: float = 5.0
     tolerance: float = 0.01
+    instructions: bool = True
+    instruction_threshold: float = 0.01
+    instruction_warmup: float = 1.0
+    instruction_duration: float = 2.0
     shared_vs_raw: float = 2.0
     min_ms: float = 10.0
     thresholds: dict[str, float] = field(default_factory=lambda: dict(TAIL_THRESHOLDS))
@@ -104,7 +108,10 @@ def settings_from(
     for key in ("agents", "pairs", "virtual_agents"):
         if key in values:
             values[key] = _integer(values[key], name(key))
-    for key in ("duration", "threshold", "confidence", "virtual_duration", "tolerance", "min_ms"):
+    if "instructions" in values and not isinstance(values["instructions"], bool):
+        raise BenchError(f"{name('instructions')} must be true or false")
+    numbers = ("duration", "threshold", "confidence", "virtual_duration", "tolerance", "min_ms")
+    for key in (*numbers, "instruction_threshold", "instruction_warmup", "instruction_duration"):
         if key in values:
             values[key] = _number(values[key], name(key))
     if "shared_vs_raw" in values:
@@ -125,7 +132,7 @@ def _check(settings: GateSettings, name: Namer) -> None:
         raise BenchError(f"{name('pairs')} must be at least {MIN_PAIRS}, got {settings.pairs}")
     if not 0 < settings.confidence < 1:
         raise BenchError(f"{name('confidence')} must be between 0 and 1, got {settings.confidence}")
-    for key in ("threshold", "tolerance"):
+    for key in ("threshold", "tolerance", "instruction_threshold"):
         value = getattr(settings, key)
         if not 0 <= value < 1:
             raise BenchError(f"{name(key)} must be a fraction in [0, 1), got {value}")
@@ -137,8 +144,13 @@ def _check(settings: GateSettings, name: Namer) -> None:
         )
     for key in ("agents", "virtual_agents"):
         _workload(name(key), agents=getattr(settings, key))
-    for key in ("duration", "virtual_duration"):
+    for key in ("duration", "virtual_duration", "instruction_duration"):
         _workload(name(key), duration=getattr(settings, key))
+    if settings.instruction_warmup < 0:
+        raise BenchError(
+            f"{name('instruction_warmup')} must be at least 0 seconds, got "
+            f"{settings.instruction_warmup}"
+        )
 
 
 def _workload(label: str, **value: Any) -> None:

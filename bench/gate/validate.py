@@ -118,7 +118,7 @@ def as_markdown(validation: Validation) -> str:
         if change is not None
     )
     lines = [
-        "# Gate validation",
+        "## Timing",
         "",
         f"- A/A gates (the working tree against itself): {s['aa_runs']}, false alarms "
         f"{s['false_alarm_runs']} ({rate}); failed checks {len(s['false_alarm_checks'])} of "

@@ -8,9 +8,10 @@ from typing import Any
 
 import pyperf
 
-from bench.metrics import HEADLINE, Metric
+from bench.metrics import HEADLINE, INSTRUCTIONS, Metric
 from bench.report import plots
 from bench.report.compare import (
+    COMPARED_COUNTING,
     SIGNIFICANCE_SOURCE,
     Change,
     Significance,
@@ -157,7 +158,8 @@ def _missing_layouts(suite: SuiteData, scale: ScaleTable | None, drawn: set[str]
 def _table_plots(tables: list[MetricTable]) -> dict[str, Plot]:
     by_path = {t.metric.path: t for t in tables}
     drawn = {}
-    scaling = plots.scaling_figure(tables)
+    # The headline metrics only: the instruction counts are made at one size.
+    scaling = plots.scaling_figure([t for t in tables if t.metric in HEADLINE])
     if scaling:
         drawn["scaling"] = Plot("scaling", _SCALING, scaling)
     memory = plots.memory_figure(
@@ -248,7 +250,8 @@ def suite_label(suite: SuiteData) -> str:
 def setup_facts(suite: SuiteData) -> dict[str, Any]:
     """The suite's metadata and its first run's machine description, for comparing set-ups."""
     first = suite.documents[0]["meta"] if suite.documents else {}
-    return {**first, **suite.metadata}
+    counting = {key: suite.counted[key] for key in COMPARED_COUNTING if key in suite.counted}
+    return {**first, **suite.metadata, **counting}
 
 
 def facts(suite: SuiteData) -> list[tuple[str, str]]:
@@ -260,12 +263,29 @@ def facts(suite: SuiteData) -> list[tuple[str, str]]:
         ("profile", f"{meta.get('suite_profile', '?')}, {meta.get('suite_repeat', '?')} repeats"),
         ("modes", ", ".join(suite.modes)),
         *([("layouts", ", ".join(suite.layouts))] if suite.layouts else []),
-        ("agents", ", ".join(f"{a:,}" for a in suite.agents)),
+        ("agents", ", ".join(f"{a:,}" for a in suite.timed_agents)),
         ("started", min(run_dates(suite.suite), default="unknown")),
         ("suite took", _seconds(meta.get("suite_elapsed_s"))),
         ("loop, clock", f"{meta.get('loop', '?')}, {meta.get('clock', '?')}"),
     ]
-    return rows + _run_facts(suite)
+    return rows + _counting_facts(suite) + _run_facts(suite)
+
+
+def _counting_facts(suite: SuiteData) -> list[tuple[str, str]]:
+    # How the instruction counts were made, when the suite has them (metadata as the file
+    # holds it: numbers shown in seconds, anything else as is).
+    counted = suite.counted
+    sizes = sorted({agents for _, agents in suite.values.get(INSTRUCTIONS.path, {})})
+    if not sizes:
+        return []
+    warmup = _seconds(counted.get("instructions_warmup_s"))
+    duration = _seconds(counted.get("instructions_duration_s"))
+    how = (
+        f"per generation under {counted.get('valgrind', 'valgrind')}: "
+        f"{', '.join(f'{a:,}' for a in sizes)} agents, {warmup} of warm-up then {duration} "
+        f"counted, on the virtual clock; took {_seconds(counted.get('instructions_elapsed_s'))}"
+    )
+    return [("instructions", how)]
 
 
 def _seconds(value: Any) -> str:

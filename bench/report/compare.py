@@ -15,10 +15,10 @@ from typing import Any
 
 import pyperf
 
-from bench.metrics import HEADLINE, Metric
+from bench.metrics import Metric
 from bench.stats import MIN_SAMPLES, is_constant, welch_test
 from bench.suite.layout import split_column, tag_rank
-from bench.suite.table import Cell, make_cell
+from bench.suite.table import SUITE_METRICS, Cell, make_cell
 from bench.workload import MODES
 
 CONFIDENCE = 0.95
@@ -29,6 +29,8 @@ SIGNIFICANCE_SOURCE = (
 
 _COMPARED_META = ("loop", "clock", "suite_profile", "workload_duration_s", "suite_repeat")
 _COMPARED_MACHINE = ("cpu_model", "cores", "python", "implementation")
+COMPARED_COUNTING = ("valgrind", "instructions_warmup_s", "instructions_duration_s")
+"""How the instruction counts were made (their benchmarks' metadata), compared too."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +98,9 @@ def changes(
     new_values: Mapping[str, Mapping[tuple[str, int], list[float]]],
     test: Callable[[Metric, str, int], Significance],
 ) -> list[Change]:
-    """Every (metric, mode, agents) present in both suites, in HEADLINE order."""
+    """Every (metric, mode, agents) present in both suites, in SUITE_METRICS order."""
     found = []
-    for metric in HEADLINE:
+    for metric in SUITE_METRICS:
         old, new = old_values.get(metric.path, {}), new_values.get(metric.path, {})
         for mode, agents in sorted(set(old) & set(new), key=lambda k: (k[1], _mode_rank(k[0]))):
             before, after = make_cell(old[(mode, agents)]), make_cell(new[(mode, agents)])
@@ -136,7 +138,7 @@ def mismatches(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """What differs between the suites' set-ups (loop, clock, profile, machine): said loudly."""
     return [
         f"{key} differs: {old[key]} (old) vs {new[key]} (new)"
-        for key in (*_COMPARED_META, *_COMPARED_MACHINE)
+        for key in (*_COMPARED_META, *_COMPARED_MACHINE, *COMPARED_COUNTING)
         if key in old and key in new and old[key] != new[key]
     ]
 

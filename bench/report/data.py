@@ -9,9 +9,16 @@ from typing import Any
 import pyperf
 
 from bench.errors import BenchError
+from bench.metrics import INSTRUCTIONS
 from bench.schema import load_result
 from bench.suite.layout import order_columns, split_column
-from bench.suite.pyperf_suite import load_suite_file, suite_values
+from bench.suite.pyperf_suite import (
+    counted_metadata,
+    is_counted,
+    load_suite_file,
+    suite_values,
+    timed_metadata,
+)
 from bench.suite.table import MetricTable, tables_from_values
 from bench.workload import MODES
 
@@ -24,9 +31,12 @@ class SuiteData:
     suite: pyperf.BenchmarkSuite
     values: dict[str, dict[tuple[str, int], list[float]]]
     metadata: dict[str, Any]
+    """The metadata every benchmark of the timed runs shares."""
     documents: list[dict[str, Any]] = field(default_factory=list)
     runs_dir: Path | None = None
     notes: list[str] = field(default_factory=list)
+    counted: dict[str, Any] = field(default_factory=dict)
+    """The metadata the instruction counts share (valgrind, warm-up, ...); {} without any."""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -49,8 +59,14 @@ class SuiteData:
 
     @property
     def agents(self) -> tuple[int, ...]:
-        """The agent counts measured, ascending."""
+        """The agent counts measured, ascending (the instruction counts' size included)."""
         return tuple(sorted({a for by_config in self.values.values() for _, a in by_config}))
+
+    @property
+    def timed_agents(self) -> tuple[int, ...]:
+        """The agent counts of the timed runs, ascending (not the instruction counts')."""
+        timed = (v for path, v in self.values.items() if path != INSTRUCTIONS.path)
+        return tuple(sorted({a for by_config in timed for _, a in by_config}))
 
     @property
     def tables(self) -> list[MetricTable]:
@@ -68,16 +84,20 @@ def load_suite(path: Path) -> SuiteData:
     load_suite_file refuses, with advice, what is not a suite of this harness.
     """
     suite = load_suite_file(path)
-    metadata = dict(suite.get_metadata())
+    metadata = timed_metadata(suite)
     runs_dir, documents, notes = find_runs(path, metadata, run_dates(suite))
-    return SuiteData(path, suite, suite_values(suite), metadata, documents, runs_dir, notes)
+    values = suite_values(suite)
+    counted = counted_metadata(suite)
+    return SuiteData(path, suite, values, metadata, documents, runs_dir, notes, counted)
 
 
 def run_dates(suite: pyperf.BenchmarkSuite) -> set[str]:
-    """The start time of every run in the suite (pyperf's `date`, the document's `started_at`)."""
+    """The start time of every timed run in the suite (pyperf's `date`, the document's
+    `started_at`); the instruction counts have no run document."""
     return {
         str(run.get_metadata()["date"])
         for benchmark in suite.get_benchmarks()
+        if not is_counted(benchmark.get_name())
         for run in benchmark.get_runs()
         if "date" in run.get_metadata()
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bench.metrics import INSTRUCTIONS
 from bench.report.scaling import describe_slope, scaling_lines
 from bench.suite.table import Cell, MetricTable
 from bench.summary import format_value
@@ -24,7 +25,8 @@ def summary_sentences(tables: Sequence[MetricTable]) -> list[str]:
     found = [
         _memory(by_path, agents),
         _lag(by_path, agents),
-        _cpu(by_path, agents),
+        _against_floor(by_path, "work.cpu_us_per_generation", agents),
+        _instructions(by_path),
         _fps(by_path, agents),
         _lag_growth(by_path),
     ]
@@ -88,8 +90,20 @@ def _lag(by_path: dict[str, MetricTable], agents: int) -> str | None:
     return f"Event-loop lag p99 at {agents:,} agents is {parts[0]}{rest}."
 
 
-def _cpu(by_path: dict[str, MetricTable], agents: int) -> str | None:
-    path, floor_name = "work.cpu_us_per_generation", floor_mode()
+def _instructions(by_path: dict[str, MetricTable]) -> str | None:
+    # Counted at one small size of their own, under valgrind: said so.
+    table = by_path.get(INSTRUCTIONS.path)
+    agents = largest_size([table]) if table else None
+    return (
+        _against_floor(by_path, INSTRUCTIONS.path, agents, " (under valgrind)") if agents else None
+    )
+
+
+def _against_floor(
+    by_path: dict[str, MetricTable], path: str, agents: int, how: str = ""
+) -> str | None:
+    # Each engine mode's figure as a multiple of the floor mode's, at one size.
+    floor_name = floor_mode()
     floor = cell(by_path, path, floor_name, agents) if floor_name else None
     table = by_path.get(path)
     if table is None or floor_name is None or floor is None or floor.median <= 0:
@@ -99,14 +113,15 @@ def _cpu(by_path: dict[str, MetricTable], agents: int) -> str | None:
     ]
     if not engines:
         return None
+    unit = table.metric.unit
     parts = [
-        f"{mode_name(m)} {c.median / floor.median:.2f}x ({format_value(c.median, 'us')})"
+        f"{mode_name(m)} {c.median / floor.median:.2f}x ({format_value(c.median, unit)})"
         for m, c in sorted(engines, key=lambda item: item[0] != "shared")
     ]
     floor_words = MODES[floor_name].label.replace(" ", "-")  # "the raw-asyncio floor"
     return (
-        f"In CPU per generation at {agents:,} agents, against the {floor_words} floor of "
-        f"{format_value(floor.median, 'us')}: {', '.join(parts)}."
+        f"In {table.metric.label} at {agents:,} agents{how}, against the {floor_words} floor of "
+        f"{format_value(floor.median, unit)}: {', '.join(parts)}."
     )
 
 

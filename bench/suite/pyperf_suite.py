@@ -7,6 +7,11 @@ clock, adds its tag as a fourth part, "loop_lag.p99_ms/shared/10000/mqtt-2w"
 stores values > 0, so a zero (e.g. no render jitter at all) is left out of that benchmark
 and counted in its `zero_values` metadata; the Markdown table, built from the raw
 documents, still shows it.
+
+The suite's instruction counts (bench/suite/instructions.py) are benchmarks too,
+"instructions.per_generation/shared/100", one run per mode: counted on the virtual clock
+under valgrind, after the timed runs, so their runs carry their own metadata (`valgrind`,
+`instructions_warmup_s`, `instructions_duration_s`) and no run length.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Any
 import pyperf
 
 from bench.errors import BenchError
-from bench.metrics import BY_PATH, HEADLINE, Metric
+from bench.metrics import BY_PATH, HEADLINE, INSTRUCTIONS, Metric
 from bench.result_file import public_file_mode
 from bench.schema import json_kind
 from bench.suite.layout import column_key, document_column, split_column
@@ -164,9 +169,12 @@ def _is_ours(name: str) -> bool:
 
 
 def build_suite(
-    documents: list[dict[str, Any]], suite_meta: dict[str, Any]
+    documents: list[dict[str, Any]],
+    suite_meta: dict[str, Any],
+    counts: list[dict[str, Any]] | None = None,
 ) -> pyperf.BenchmarkSuite | None:
-    """A pyperf suite of every headline metric present in the documents (None if empty)."""
+    """A pyperf suite of every headline metric present in the documents, and of the
+    instruction counts' records (bench.suite.instructions.suite_record); None if empty."""
     found: dict[str, list[tuple[Metric, float, dict[str, Any]]]] = defaultdict(list)
     for document in documents:
         config = document["config"]
@@ -182,7 +190,58 @@ def build_suite(
         runs = [_run(name, m, v, doc, meta) for m, v, doc in found[name] if v > 0]
         if runs:
             benchmarks.append(pyperf.Benchmark(runs))
+    for record in counts or []:
+        value = INSTRUCTIONS.value(record)
+        if isinstance(value, int | float) and value > 0:
+            benchmarks.append(_counted(record, float(value), suite_meta))
     return pyperf.BenchmarkSuite(benchmarks) if benchmarks else None
+
+
+def _counted(record: dict[str, Any], value: float, suite_meta: dict[str, Any]) -> pyperf.Benchmark:
+    """One mode's instruction count: a benchmark of one run, with how it was measured."""
+    config, block = record["config"], record["metrics"]["instructions"]
+    name = benchmark_name(INSTRUCTIONS, config["mode"], config["agents"])
+    metadata = {
+        **suite_meta,
+        "name": name,
+        "unit": _PYPERF_UNITS[INSTRUCTIONS.unit][0],
+        "mode": config["mode"],
+        "agents": config["agents"],
+        "commit": record["commit"] or "unknown",
+        "loop": "asyncio",
+        "clock": "virtual",
+        "date": record["started_at"],
+        "valgrind": block["valgrind"],
+        "instructions_warmup_s": block["warmup_s"],
+        "instructions_duration_s": block["duration_s"],
+    }
+    return pyperf.Benchmark([pyperf.Run([value], metadata=metadata, collect_metadata=False)])
+
+
+def is_counted(name: str) -> bool:
+    """Whether a benchmark name is an instruction count's (not a timed run's)."""
+    parsed = parse_benchmark_name(name)
+    return parsed is not None and parsed[0] == INSTRUCTIONS.path
+
+
+def timed_metadata(suite: pyperf.BenchmarkSuite) -> dict[str, Any]:
+    """The metadata every benchmark of the timed runs shares (pyperf's suite metadata, less
+    the instruction counts, whose clock and keys differ); all benchmarks' without any."""
+    timed = [b for b in suite.get_benchmarks() if not is_counted(b.get_name())]
+    return _common(timed or suite.get_benchmarks())
+
+
+def counted_metadata(suite: pyperf.BenchmarkSuite) -> dict[str, Any]:
+    """The metadata every instruction count's benchmark shares ({} without any)."""
+    return _common([b for b in suite.get_benchmarks() if is_counted(b.get_name())])
+
+
+def _common(benchmarks: list[pyperf.Benchmark]) -> dict[str, Any]:
+    found = [benchmark.get_metadata() for benchmark in benchmarks]
+    if not found:
+        return {}
+    first, *rest = found
+    return {k: v for k, v in first.items() if all(k in m and m[k] == v for m in rest)}
 
 
 def dump_atomic(suite: pyperf.BenchmarkSuite, path: Path) -> None:

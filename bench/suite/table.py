@@ -3,7 +3,9 @@
 Pure functions over result documents, so they are tested with plain data. A cell is the
 median of the repeats ± their median absolute deviation (pyperf's "median +- MAD").
 A column is a mode, or a mode in another layout or on the virtual clock, "shared@mqtt-2w"
-(bench/suite/layout.py): the ratios are of the plain modes' columns.
+(bench/suite/layout.py): the ratios are of the plain modes' columns. A table has a row
+for each agent count at which its metric was measured: the instruction counts are made at
+one small size of their own (bench/suite/instructions.py).
 """
 
 from __future__ import annotations
@@ -11,11 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bench.metrics import HEADLINE, Metric
+from bench.metrics import HEADLINE, INSTRUCTIONS, Metric
 from bench.stats import median_mad
 from bench.suite.layout import document_column
 from bench.summary import format_spread, format_value
 from bench.workload import ratio_columns
+
+SUITE_METRICS: tuple[Metric, ...] = (*HEADLINE, INSTRUCTIONS)
+"""What a suite holds, in its tables' order: the headline metrics of its timed runs, then
+the instruction counts of its own valgrind runs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,25 +79,33 @@ def metric_tables(
     documents: list[dict[str, Any]],
     modes: tuple[str, ...],
     agents: tuple[int, ...],
-    metrics: tuple[Metric, ...] = HEADLINE,
+    metrics: tuple[Metric, ...] = SUITE_METRICS,
+    counts: list[dict[str, Any]] | None = None,
 ) -> list[MetricTable]:
-    """One table per metric that any document has."""
-    values = {metric.path: _values_by_config(documents, metric) for metric in metrics}
-    return tables_from_values(values, modes, agents, metrics)
+    """One table per metric that any document has, or any instruction count's record (which
+    holds `config` and `metrics` as a document does: bench.suite.instructions.suite_record)."""
+    found = [*documents, *(counts or [])]
+    values = {metric.path: _values_by_config(found, metric) for metric in metrics}
+    sizes = dict.fromkeys([*agents, *(record["config"]["agents"] for record in counts or [])])
+    return tables_from_values(values, modes, tuple(sizes), metrics)
 
 
 def tables_from_values(
     values: dict[str, dict[tuple[str, int], list[float]]],
     modes: tuple[str, ...],
     agents: tuple[int, ...],
-    metrics: tuple[Metric, ...] = HEADLINE,
+    metrics: tuple[Metric, ...] = SUITE_METRICS,
 ) -> list[MetricTable]:
-    """One table per metric with values; `values[path][(mode, agents)]` holds the repeats."""
-    return [
-        MetricTable(metric, modes, [_row(a, modes, values[metric.path]) for a in agents])
-        for metric in metrics
-        if values.get(metric.path)
-    ]
+    """One table per metric with values, a row per agent count (of `agents`, in order) where
+    it has some; `values[path][(mode, agents)]` holds the repeats."""
+    tables = []
+    for metric in metrics:
+        found = values.get(metric.path)
+        if found:
+            sizes = {size for _, size in found}
+            rows = [_row(a, modes, found) for a in agents if a in sizes]
+            tables.append(MetricTable(metric, modes, rows))
+    return tables
 
 
 def render_markdown(tables: list[MetricTable]) -> str:

@@ -9,8 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from asv_runner.benchmarks.mark import SkipNotImplemented
 
+from bench.cost.measure import Cost
+from bench.cost.segments import Figures
+from bench.cost.valgrind import ChildRun
 from bench.metrics import BY_PATH
+from bench.suite import instructions
+from bench.suite.instructions import Counted
 from bench.suite.worker import WorkerFailed
 from bench.workload import MODES
 
@@ -29,7 +35,9 @@ TRACKS = {
     "track_cpu_per_generation": "work.cpu_us_per_generation",
     "track_inbox_misses_per_flash": "work.inbox_misses_per_flash",
     "track_inbox_misses": "work.inbox_misses",
+    "track_instructions_per_generation": "instructions.per_generation",
 }
+TIMED = {name: path for name, path in TRACKS.items() if not path.startswith("instructions.")}
 
 
 def load_suite(monkeypatch, **env):
@@ -87,7 +95,7 @@ def test_the_environment_shrinks_the_grid_and_the_cache_timeout(monkeypatch):
     module = load_suite(monkeypatch, BENCH_ASV_AGENTS="16, 36", BENCH_ASV_DURATION="1")
     assert module.Firefly.params == [["per_agent", "shared", "bare", "raw"], [16, 36]]
     assert module.DURATION == 1.0
-    assert module.Firefly.setup_cache.timeout == 4 * 2 * (3 * 1.0 + 120)
+    assert module.Firefly.setup_cache.timeout == 4 * 2 * (3 * 1.0 + 120 + 120)
 
 
 def test_a_malformed_agent_list_is_refused(monkeypatch):
@@ -139,19 +147,83 @@ def test_setup_cache_runs_each_combination_once_and_keeps_failures(suite, monkey
             raise WorkerFailed("per_agent-16: worker exited with 1:\nboom")
         return document()
 
+    def fake_count(combinations):
+        assert len(calls) == 4  # after every timed run, never beside one
+        return {key: {"instructions.per_generation": 7.0} for key in combinations}
+
     monkeypatch.setattr("bench.suite.worker.run_worker", fake_run_worker)
+    monkeypatch.setattr(suite, "count_instructions", fake_count)
     cache = suite.Firefly().setup_cache()
     assert calls == [(mode, 16, 1.0, 123.0) for mode in ("per_agent", "shared", "bare", "raw")]
     assert cache[("per_agent", 16)] == {
-        "error": "WorkerFailed: per_agent-16: worker exited with 1:\nboom"
+        "error": "WorkerFailed: per_agent-16: worker exited with 1:\nboom",
+        "instructions.per_generation": 7.0,
     }
-    assert cache[("raw", 16)] == suite.tracked_metrics(document())
+    timed = suite.tracked_metrics(document(), tuple(TIMED.values()))
+    assert cache[("raw", 16)] == {**timed, "instructions.per_generation": 7.0}
+    bench = suite.Firefly()
+    assert bench.track_instructions_per_generation(cache, "per_agent", 16) == 7.0  # not timed
+    with pytest.raises(RuntimeError):
+        bench.track_loop_lag_p99(cache, "per_agent", 16)
 
 
-def test_one_real_tiny_run_fills_every_track(suite):
+def test_one_real_tiny_run_fills_every_timed_track(suite):
     entry = suite.measure("raw", 16, 1.0)
     assert "error" not in entry
+    assert set(entry) == set(TIMED.values())
     assert [path for path, value in entry.items() if value is None] == []
+
+
+def fake_cost(mode, agents, per_generation):
+    child = ChildRun(mode, agents, duration=2.0, warmup=1.0)
+    figures = Figures(per_generation, per_generation + 1, 50.0)
+    return Cost(child, figures, [], [], ["valgrind", "python"])
+
+
+def test_counts_are_made_up_to_400_agents_and_the_rest_skipped(suite, monkeypatch):
+    counted = []
+
+    def fake_measure_each(children, valgrind):
+        counted.extend(
+            (child.mode, child.agents, child.warmup, child.duration) for child in children
+        )
+        return [
+            Counted(
+                child, "2026-12-06T00:00:00+00:00", cost=fake_cost(child.mode, child.agents, 10.0)
+            )
+            if child.mode == "raw"
+            else Counted(child, "2026-12-06T00:00:00+00:00", error="the measured run failed")
+            for child in children
+        ]
+
+    monkeypatch.setattr(instructions, "measure_each", fake_measure_each)
+    monkeypatch.setattr("bench.cost.valgrind.find_valgrind", lambda: "/usr/bin/valgrind")
+    monkeypatch.setattr("bench.cost.valgrind.valgrind_version", lambda path: "valgrind-3.19.0")
+    combinations = [("shared", 400), ("raw", 400), ("raw", 900)]
+    cache = suite.count_instructions(combinations)
+
+    assert counted == [("shared", 400, 1.0, 2.0), ("raw", 400, 1.0, 2.0)]
+    bench = suite.Firefly()
+    assert bench.track_instructions_per_generation(cache, "raw", 400) == 10.0
+    with pytest.raises(RuntimeError) as failed:
+        bench.track_instructions_per_generation(cache, "shared", 400)
+    assert str(failed.value) == "the shared count at 400 agents failed: the measured run failed"
+    with pytest.raises(SkipNotImplemented) as skipped:
+        bench.track_instructions_per_generation(cache, "raw", 900)
+    assert str(skipped.value) == (
+        "instructions.per_generation of raw at 900 agents: counted up to 400 agents"
+    )
+
+
+def test_without_valgrind_the_counts_are_skipped_naming_the_install_command(suite, monkeypatch):
+    monkeypatch.setattr("bench.cost.valgrind.shutil.which", lambda name: None)
+    cache = suite.count_instructions([("shared", 16)])
+    with pytest.raises(SkipNotImplemented) as skipped:
+        suite.Firefly().track_instructions_per_generation(cache, "shared", 16)
+    assert str(skipped.value) == (
+        "instructions.per_generation of shared at 16 agents: valgrind is not installed: "
+        "`sudo apt-get install valgrind` (Debian/Ubuntu)"
+    )
 
 
 @pytest.mark.parametrize("mode", ["per_agent", "shared", "bare", "raw"])

@@ -36,5 +36,5 @@ def test_only_the_tail_latencies_have_their_own_threshold():
 
 def test_asv_tracks_have_distinct_track_names():
     names = [m.asv for m in asv_tracked()]
-    assert len(names) == len(set(names)) == 10
+    assert len(names) == len(set(names)) == 11
     assert all(name.startswith("track_") for name in names)

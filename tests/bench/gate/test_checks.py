@@ -16,8 +16,10 @@ from bench.gate.checks import (
     Check,
     deterministic_checks,
     exit_status,
+    instruction_check,
     relation_checks,
     timing_checks,
+    unsettled,
 )
 from bench.gate.settings import COUNT_METRICS, PER_AGENT_METRICS, TIMING_METRICS, GateSettings
 
@@ -480,3 +482,25 @@ def test_exit_status_is_1_only_for_a_failure(verdicts, status):
 def test_a_check_is_plain_data():
     data = make(PASS).as_dict()
     assert data["verdict"] == PASS and data["low"] is None and data["family"] == "timing"
+
+
+def test_instructions_fail_above_the_threshold_without_statistics():
+    assert instruction_check("shared", 1000.0, 1000.0, 0.01).note == "identical"
+    assert instruction_check("shared", 1000.0, 1009.0, 0.01).verdict == PASS
+    failed = instruction_check("shared", 1000.0, 1011.0, 0.01)
+    assert (failed.verdict, failed.family) == (FAIL, "instructions")
+    assert failed.change == pytest.approx(0.011)
+    assert instruction_check("shared", 1000.0, 980.0, 0.01).verdict == IMPROVED
+
+
+def test_instructions_missing_on_the_head_fail_and_on_the_base_skip():
+    head_failed = instruction_check("raw", 1000.0, None, 0.01, "the head failed under valgrind")
+    assert (head_failed.verdict, head_failed.note) == (FAIL, "the head failed under valgrind")
+    assert instruction_check("raw", None, 1000.0, 0.01).verdict == SKIP
+
+
+def test_a_change_over_half_the_threshold_is_measured_at_more_layouts():
+    assert not unsettled(1000.0, 1004.0, 0.01)
+    assert unsettled(1000.0, 1006.0, 0.01)
+    assert unsettled(1000.0, 994.0, 0.01)
+    assert not unsettled(None, 1000.0, 0.01)

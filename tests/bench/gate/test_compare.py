@@ -1,19 +1,26 @@
 """compare_sides / compare_with_baseline with measure() replaced: verdicts and failures."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
 import bench.gate.compare as compare_module
-from bench.gate.checks import EXIT_CANNOT_RUN, EXIT_PASS, EXIT_REGRESSION, FAIL
+from bench.gate.checks import (
+    EXIT_CANNOT_RUN,
+    EXIT_PASS,
+    EXIT_REGRESSION,
+    FAIL,
+    instruction_check,
+)
 from bench.gate.measure import BASE, HEAD, Measurements, SideFailed
 from bench.gate.settings import TIMING_METRICS, GateSettings
 from bench.gate.sides import Side
 
 REPO = Path(__file__).resolve().parents[3]
 CPU = TIMING_METRICS[0]
-SETTINGS = GateSettings(modes=("shared",), agents=16, duration=0.5)
+SETTINGS = GateSettings(modes=("shared",), agents=16, duration=0.5, instructions=False)
 NOISE = [1.0, 1.01, 0.99, 1.005, 0.995]
 
 
@@ -113,6 +120,47 @@ def test_a_baseline_comparison_is_unpaired_and_says_it_is_less_reliable(measured
     assert "less reliable" in report.notes[0]
     assert {check.family for check in report.checks} == {"timing"}
     assert report.exit_code == EXIT_REGRESSION
+
+
+def test_the_instruction_family_runs_first_in_the_sides_folders_and_its_checks_count(
+    measured, monkeypatch, tmp_path
+):
+    order = []
+    measured(found())
+    original = compare_module.measure
+
+    def measure(*args, **kwargs):
+        order.append("timing")
+        return original(*args, **kwargs)
+
+    def family(settings, folders, console, head_slowdown):
+        order.append("instructions")
+        assert set(folders) == {BASE, HEAD}
+        grown = instruction_check("shared", 100.0, 103.0, settings.instruction_threshold)
+        return [replace(grown, movers=("cost_spin (bench/cost/spin.py:15): +9",))], ["a note"]
+
+    monkeypatch.setattr(compare_module, "measure", measure)
+    monkeypatch.setattr(compare_module, "instruction_family", family)
+    settings = replace(SETTINGS, instructions=True)
+    report = compare_module.compare_sides(*sides(), settings, tmp_path, _quiet())
+
+    assert order == ["instructions", "timing"]
+    assert (report.status, report.exit_code) == ("regression", EXIT_REGRESSION)
+    assert [(c.family, c.mode) for c in report.failed()] == [("instructions", "shared")]
+    assert "a note" in report.notes
+
+
+def test_ctrl_c_in_the_instruction_family_keeps_the_report_without_a_verdict(
+    measured, monkeypatch, tmp_path
+):
+    measured(found())
+
+    def family(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(compare_module, "instruction_family", family)
+    report = compare_module.compare_sides(*sides(), SETTINGS, tmp_path, _quiet())
+    assert (report.status, report.exit_code) == ("interrupted", 130)
 
 
 def _quiet():

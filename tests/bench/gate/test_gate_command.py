@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import time
 
@@ -227,6 +228,13 @@ def test_a_small_real_gate_of_head_against_itself(tmp_path):
     for check in deterministic:
         assert check["verdict"] == "pass", check
         assert check["note"] in ("identical", "within tolerance 1.0%"), check
+    counted = [c for c in data["checks"] if c["family"] == "instructions"]
+    if shutil.which("valgrind") is None:  # skipped, with a note saying how to install it
+        assert counted == [] and "apt-get install valgrind" in " ".join(data["notes"])
+    else:  # both sides are one commit: the same count
+        (check,) = counted
+        assert check["verdict"] == "pass" and check["mode"] == "raw", check
+        assert abs(check["change"]) < 0.01
     timing = [c for c in data["checks"] if c["family"] == "timing"]
     assert len(timing) == 4
     assert all(c["verdict"] in ("pass", "warn", "fail", "improved", "skip") for c in timing)

@@ -53,7 +53,7 @@ def make_report(**changes):
 
 def test_gate_json_has_the_verdict_and_every_check():
     data = as_json(make_report())
-    assert data["gate_schema"] == GATE_SCHEMA == 1
+    assert data["gate_schema"] == GATE_SCHEMA == 2
     assert (data["status"], data["exit_code"], data["comparison"]) == ("regression", 1, "paired")
     assert data["failed"] == ["CPU per generation (shared)"]
     assert data["runs"] == 36 and data["elapsed_s"] == 123.5
@@ -136,3 +136,28 @@ def test_the_terminal_table_has_a_row_per_check():
         "verdict",
     ]
     assert table.title == headline(make_report())
+
+
+def test_an_instruction_failure_names_what_grew_in_gate_md_and_the_attention_lines():
+    grown = Check(
+        "instructions",
+        "instructions per generation",
+        "shared",
+        "count",
+        683_000.0,
+        697_000.0,
+        0.0205,
+        FAIL,
+        "more than 1% more instructions per generation",
+        movers=(
+            "cost_spin (bench/cost/spin.py:15): +76 bytecodes/generation",
+            "_PyEval_EvalFrameDefault [C]: +4,435 instructions/generation",
+        ),
+    )
+    report = make_report(checks=[grown])
+
+    markdown = as_markdown(report)
+    assert "## What grew: instructions per generation (shared)" in markdown
+    assert "- `cost_spin (bench/cost/spin.py:15): +76 bytecodes/generation`" in markdown
+    assert attention(report)[-1].endswith("; grew most: " + grown.movers[0])
+    assert as_json(report)["checks"][0]["movers"] == list(grown.movers)

@@ -142,6 +142,10 @@ def test_a_broken_file_is_a_bench_error(pyproject):
             r"thresholds.loop_lag.p99_ms must be a fraction",
         ),
         ({"thresholds": 0.1}, "thresholds must be a table"),
+        ({"instructions": "yes"}, "instructions must be true or false"),
+        ({"instruction_threshold": 1.0}, "instruction_threshold must be a fraction"),
+        ({"instruction_duration": 0}, "instruction_duration must be > 0"),
+        ({"instruction_warmup": -1.0}, "instruction_warmup must be at least 0 seconds"),
     ],
 )
 def test_bad_values_are_refused_with_a_useful_message(table, message):

@@ -75,12 +75,40 @@ def make_run(mode: str, agents: int, repeat: int, scale: float = 1.0, **meta) ->
     }
 
 
+def count_record(mode: str, per_generation: float, agents: int = 9, **block) -> dict:
+    """One instruction count's record, as `bench suite` keeps it (suite_record)."""
+    figures = {"per_generation": per_generation, "per_message": per_generation * 1.1}
+    return {
+        "config": {"mode": mode, "agents": agents, "seed": 1},
+        "started_at": "2026-11-29T13:00:00+00:00",
+        "commit": "abc1234def",
+        "metrics": {
+            "instructions": {
+                **figures,
+                "per_agent_setup": 110_000.0,
+                "agents": agents,
+                "warmup_s": 1.0,
+                "duration_s": 2.0,
+                "valgrind": "valgrind-3.19.0",
+                **block,
+            }
+        },
+    }
+
+
 def write_suite(
-    folder, scale: float = 1.0, repeats: int = 2, meta: dict | None = None, names=None, **run_meta
+    folder,
+    scale: float = 1.0,
+    repeats: int = 2,
+    meta: dict | None = None,
+    names=None,
+    counts: list[dict] | None = None,
+    **run_meta,
 ):
     """latest.json (pyperf) and runs/suite-test/*.json in `folder`, as `bench suite` writes them.
 
     `names` renames modes ({"shared": "<b>odd</b>"}): a suite as another harness might write.
+    `counts`: the instruction counts' records (count_record).
     """
     documents = [
         make_run(mode, agents, repeat, scale, **run_meta)
@@ -102,7 +130,7 @@ def write_suite(
         "runs_dir": "runs/suite-test",
         **(meta or {}),
     }
-    dump_atomic(build_suite(documents, suite_meta), folder / "latest.json")
+    dump_atomic(build_suite(documents, suite_meta, counts), folder / "latest.json")
     return folder / "latest.json"
 
 
@@ -114,3 +142,8 @@ def run_document():
 @pytest.fixture(scope="session")
 def suite_writer():
     return write_suite
+
+
+@pytest.fixture(scope="session")
+def counted():
+    return count_record

@@ -10,10 +10,13 @@ from bench.metrics import BY_PATH
 from bench.suite.pyperf_suite import (
     benchmark_name,
     build_suite,
+    counted_metadata,
     dump_atomic,
+    is_counted,
     load_suite_file,
     parse_benchmark_name,
     suite_values,
+    timed_metadata,
 )
 
 
@@ -231,3 +234,46 @@ def test_names_with_a_layout_parse_back_to_their_column():
     assert (
         benchmark_name(BY_PATH["loop_lag.p99_ms"], "shared", 2500) == "loop_lag.p99_ms/shared/2500"
     )
+
+
+def count_record(mode, agents, per_generation, version="valgrind-3.19.0"):
+    """A suite's instruction-count record, as bench.suite.instructions.suite_record makes it."""
+    block = {
+        "per_generation": per_generation,
+        "per_message": per_generation * 1.1,
+        "per_agent_setup": 110_000.0,
+        "agents": agents,
+        "warmup_s": 1.0,
+        "duration_s": 2.0,
+        "valgrind": version,
+    }
+    return {
+        "config": {"mode": mode, "agents": agents, "seed": 1},
+        "started_at": "2026-11-29T13:00:00+00:00",
+        "commit": "abc123",
+        "metrics": {"instructions": block},
+    }
+
+
+def test_instruction_counts_are_benchmarks_with_their_own_metadata(document):
+    docs = [document("shared", 16, lag_p99=v) for v in (10.0, 12.0)]
+    counts = [count_record("shared", 9, 700_000.5), {**count_record("raw", 9, 0), "error": "x"}]
+    suite = build_suite(docs, {"suite_profile": "quick"}, counts)
+
+    counted = suite.get_benchmark("instructions.per_generation/shared/9")
+    assert counted.get_values() == (700_000.5,) and counted.get_unit() == "integer"
+    assert "instructions.per_generation/raw/9" not in suite.get_benchmark_names()
+    assert suite_values(suite)["instructions.per_generation"] == {("shared", 9): [700_000.5]}
+    assert is_counted("instructions.per_generation/shared/9")
+    assert not is_counted("loop_lag.p99_ms/shared/16")
+    # pyperf's own suite metadata loses what the counts do not share; the timed runs' keeps it
+    assert "clock" not in suite.get_metadata()
+    timed = timed_metadata(suite)
+    assert (timed["clock"], timed["workload_duration_s"], timed["suite_profile"]) == (
+        "real",
+        2.0,
+        "quick",
+    )
+    assert "valgrind" not in timed
+    assert counted_metadata(suite)["valgrind"] == "valgrind-3.19.0"
+    assert counted_metadata(build_suite(docs, {})) == {}

@@ -87,3 +87,19 @@ def test_a_mixed_suite_has_a_column_per_mode_and_layout(document):
         "|---:|---:|---:|---:|---:|---:|---:|",
         "| 16 | 11.00 ± 1.00 ms | 5.00 ms | 30.00 ms | 42.00 ± 2.00 ms | 1.00 ms | 2.20x |",
     ]
+
+
+def test_a_table_has_rows_only_where_its_metric_was_measured(document):
+    docs = [document("shared", a, lag_p99=10.0) for a in (400, 900)]
+    counts = [
+        {
+            "config": {"mode": "shared", "agents": 100},
+            "metrics": {"instructions": {"per_generation": 7.0}},
+        }
+    ]
+    tables = metric_tables(docs, ("shared",), (400, 900), counts=counts)
+    by_path = {t.metric.path: t for t in tables}
+    assert [row.agents for row in by_path["loop_lag.p99_ms"].rows] == [400, 900]
+    (row,) = by_path["instructions.per_generation"].rows
+    assert (row.agents, row.cells["shared"].median) == (100, 7.0)
+    assert list(by_path)[-1] == "instructions.per_generation"  # after the headline metrics
