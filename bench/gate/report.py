@@ -134,7 +134,7 @@ def _cells(check: Check) -> list[str]:
 def _change_text(check: Check) -> str:
     if check.change is None:
         return "-"
-    text = f"{check.change:+.1%}"
+    text = f"{check.change:+.3%}" if check.family == "instructions" else f"{check.change:+.1%}"
     if check.low is not None and check.high is not None:
         text += f" [{check.low:+.1%}, {check.high:+.1%}]"
     return text

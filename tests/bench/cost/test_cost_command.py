@@ -156,6 +156,8 @@ def test_the_calibration_turns_a_fraction_into_iterations():
     assert scale.injected(9, 700_000) == pytest.approx((8_000 + 6_300) / 700_000)
     assert scale.iterations_for(0.001, 700_000) == 1  # the hook alone costs more
     assert Calibration.from_runs(600_000, 600_010, 600_010).iterations_for(0.02, 6e5) is None
+    # raw (no engine) seen through the layouts' noise: 0.68 instructions "per iteration"
+    assert Calibration.from_runs(621_612, 621_600, 621_668).iterations_for(0.02, 621_612) is None
 
 
 def test_the_instruction_slowdown_spins_a_fixed_loop():
