@@ -113,6 +113,24 @@ def run(
         # The coordinator's handshake with its workers: not for users.
         typer.Option(hidden=True, help="Print 'ready' when set up; wait for 'start <time>'."),
     ] = False,
+    stalls: Annotated[
+        bool,
+        typer.Option(help="Find the loop's stalls and name their causes (real clock)."),
+    ] = True,
+    stall_threshold: Annotated[
+        float, typer.Option(help="Milliseconds a loop pass must be late to count as a stall.")
+    ] = 20.0,
+    gc: Annotated[
+        str,
+        typer.Option(
+            help="The garbage collector while the agents run: default, freeze (gc.freeze() "
+            "after set-up) or off-during-run."
+        ),
+    ] = "default",
+    engine: Annotated[
+        str | None,
+        typer.Option(help="Run on this git ref's engine (cascade/), with this harness."),
+    ] = None,
     instructions: Annotated[
         bool,
         typer.Option(
@@ -147,6 +165,10 @@ def run(
         start_at=start_at,
         sync_stdin=sync_stdin,
         delivery=delivery,
+        stalls=stalls,
+        stall_threshold_ms=stall_threshold,
+        gc=gc,
+        engine=engine,
         instructions=instructions,
     )
     raise typer.Exit(run_command(options, ctx.obj))  # ctx.obj: main()'s argv, for meta.command
@@ -273,6 +295,13 @@ def suite(
             "Without valgrind: a warning, no count."
         ),
     ] = True,
+    gc: Annotated[
+        str,
+        typer.Option(
+            help="The garbage collector in every run: default, freeze (gc.freeze() after "
+            "set-up) or off-during-run; recorded in the suite."
+        ),
+    ] = "default",
 ) -> None:
     """Run every mode x size, repeated and interleaved in fresh processes; write pyperf results."""
     from bench.commands.suite import SuiteOptions, suite_command
@@ -286,6 +315,7 @@ def suite(
         results_dir=results_dir,
         quiet=quiet,
         instructions=instructions,
+        gc=gc,
     )
     raise typer.Exit(suite_command(options))
 

@@ -19,7 +19,9 @@ from collections.abc import Coroutine, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, BinaryIO, Protocol
 
+import bench
 import cascade as cs
+from bench.collector import collector
 from bench.environment import collect_meta
 from bench.loops import loop_factory
 from bench.probes.base import Probe, ProbeSet
@@ -31,7 +33,9 @@ from bench.probes.loop_lag import LoopLagProbe
 from bench.probes.memory import MemoryProbe
 from bench.probes.objects import ObjectsProbe
 from bench.probes.per_unit import PerUnitProbe
+from bench.probes.stalls import StallProbe
 from bench.schema import build_document
+from bench.source import short_path
 from bench.transport import Transport, open_transport
 from bench.workload import ConvergenceMonitor, FireflyConfig, Mode, Swarm, Tally, get_mode
 from bench.workload.topology import zone_filter
@@ -90,6 +94,12 @@ class RunSpec:
     coordinator's handshake)."""
     delivery: bool = False
     """Stamp every message and record its delivery latency (`metrics.delivery`)."""
+    stalls: bool = True
+    """Find the loop's stalls and their causes (`metrics.stalls`; real clock only)."""
+    stall_threshold: float = 0.020
+    """A loop pass late by more than this many seconds is a stall."""
+    gc: str = "default"
+    """The garbage collector during the run: default, freeze or off-during-run."""
 
     def as_config(self) -> dict[str, Any]:
         """The run's `config` block: the workload's constants plus the harness settings."""
@@ -105,6 +115,9 @@ class RunSpec:
             "broker": self.broker,
             "shard": None if self.shard is None else list(self.shard),
             "delivery": self.delivery,
+            "stalls": self.stalls,
+            "stall_threshold": self.stall_threshold,
+            "gc": self.gc,
         }
 
 
@@ -215,7 +228,8 @@ class _FireflyRun:
                     arrival_time=spec.shard is not None,  # other shards' clocks are not ours
                 )
             if not self.stop_requested.is_set():
-                await self._run_agents(loop, swarm, lives, probes, broker)
+                with collector(spec.gc):
+                    await self._run_agents(loop, swarm, lives, probes, broker)
             else:
                 await probes.stop()
                 probes.checkpoint("end")
@@ -244,6 +258,8 @@ class _FireflyRun:
         probes: list[Probe] = [CpuProbe(), *self.per_agent_probes]
         if self.spec.clock == "real":  # lag and frame timings mean nothing on a virtual clock
             probes.append(self.lag)
+            if self.spec.stalls:
+                probes.append(StallProbe(self.spec.stall_threshold, project=project_paths()))
             if self.spec.shard is None or self.spec.shard[0] == 0:  # one renderer per swarm
                 probes.append(self.frame)
         probes += [probe for probe in (delivery, broker) if probe is not None]
@@ -437,6 +453,14 @@ class _FireflyRun:
             signal.Signals(signum).name,
         )
         self.stop_requested.set()
+
+
+def project_paths() -> tuple[str, ...]:
+    """The engine's and the harness's folders as the stall probe names frames ("cascade/"):
+    the code a stall is blamed on when the sampled stack passes through it."""
+    return tuple(
+        short_path(os.path.dirname(package.__file__ or "")) + os.sep for package in (cs, bench)
+    )
 
 
 def _engine_totals(engines: list[cs.Engine]) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 Every field, its unit and meaning, and the version history are in docs/result-format.md;
 keep the two in step. History: 1 = first version (2026-11); 2 = `status`, the transport
-and sharding blocks (`metrics.transport`, `.delivery`, `.broker`, `workers`), 2026-12.
-A version-1 document is still read: version 2 only adds to it.
+and sharding blocks (`metrics.transport`, `.delivery`, `.broker`, `workers`), 2026-12;
+3 = the stall probe (`metrics.stalls`, `series.stalls`, `series.loop_utilisation`) and
+`config.gc`, 2026-12. Versions 1 and 2 are still read: each only adds to the one before.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import Any
 
 from bench.errors import BenchError
 
-SCHEMA_VERSION = 2
-READABLE = (1, 2)
+SCHEMA_VERSION = 3
+READABLE = (1, 2, 3)
 """The versions `load_result` accepts."""
 STATUSES = ("complete", "degraded", "interrupted", "failed")
 """How a run ended (`status`): degraded = the broker connection was lost or a publish was;
@@ -67,7 +68,7 @@ REQUIRED: tuple[tuple[str, type, str], ...] = (
     ("config.agents", int, "a whole number"),
     ("meta.started_at", str, "a string"),
 )
-"""What every reader of a document (schema 1 or 2) relies on: (dotted key, JSON type, in words)."""
+"""What every reader of a document (any readable version) relies on: (key, JSON type, words)."""
 
 _RERUN = "re-run the measurement with this version"
 
@@ -100,7 +101,7 @@ def load_result(path: Path) -> dict[str, Any]:
         )
         raise BenchError(
             f"{path} has result schema {version!r}, this harness reads schema "
-            f"{' or '.join(map(str, READABLE))}: {advice}"
+            f"{', '.join(map(str, READABLE[:-1]))} or {READABLE[-1]}: {advice}"
         )
     problem = _shape_problem(document)
     if problem:

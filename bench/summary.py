@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.metrics import HEADLINE, Metric
+from bench.probes.stalls import by_function
 
 _BYTE_UNITS = ("B", "KiB", "MiB", "GiB")
 
@@ -32,6 +33,28 @@ def summary_rows(document: dict[str, Any]) -> list[tuple[str, str]]:
         for metric in HEADLINE
         if _present(metric, document)
     ]
+
+
+def stall_rows(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """The stall probe's answer in two rows: how much the loop stalled and by what cause,
+    and the cause and function that stalled it longest ([] without the probe)."""
+    stalls = document.get("metrics", {}).get("stalls")
+    if not stalls:
+        return []
+    label = f"stalls > {stalls['threshold_ms']:g} ms"
+    if not stalls["count"]:
+        return [(label, "none")]
+    shares = sorted(
+        ((share, cause) for cause, share in stalls["share_by_cause"].items() if share),
+        reverse=True,
+    )
+    causes = ", ".join(f"{cause} {share:.0%}" for share, cause in shares)
+    rows = [(label, f"{stalls['count']}, {stalls['total_ms']:,.0f} ms: {causes}")]
+    worst = by_function(document.get("series", {}).get("stalls", []))
+    if worst:
+        name, ms = next(iter(worst.items()))
+        rows.append(("stalled longest by", f"{name} ({ms:,.0f} ms)"))
+    return rows
 
 
 def _scale(value: float, unit: str) -> tuple[float, str]:

@@ -18,6 +18,7 @@ from rich.table import Table
 
 import cascade as cs
 from bench.broker import AUTO, broker_for, check_broker_option, parse_url
+from bench.collector import check_gc_mode
 from bench.cost.valgrind import find_valgrind, valgrind_version
 from bench.errors import BenchError
 from bench.loops import check_loop
@@ -34,7 +35,7 @@ from bench.suite.instructions import (
     instructions_block,
     measure_each,
 )
-from bench.summary import format_value, summary_rows
+from bench.summary import format_value, stall_rows, summary_rows
 from bench.transport import check_transport
 from bench.workload import check_memory, get_mode, make_config
 
@@ -67,6 +68,10 @@ class RunOptions:
     start_at: float | None = None
     sync_stdin: bool = False
     delivery: bool | None = None
+    stalls: bool = True
+    stall_threshold_ms: float = 20.0
+    gc: str = "default"
+    engine: str | None = None
     instructions: bool = False
 
 
@@ -98,6 +103,10 @@ def build_spec(options: RunOptions) -> RunSpec:
     if zones is not None:
         config = dataclasses.replace(config, zones=zones)
     delivery = options.transport == "mqtt" if options.delivery is None else options.delivery
+    threshold = options.stall_threshold_ms
+    if not (math.isfinite(threshold) and threshold > 0):
+        raise BenchError(f"--stall-threshold must be a number of milliseconds > 0, got {threshold}")
+    check_gc_mode(options.gc)
     return RunSpec(
         options.mode,
         config,
@@ -113,6 +122,9 @@ def build_spec(options: RunOptions) -> RunSpec:
         start_at=options.start_at,
         sync_stdin=options.sync_stdin,
         delivery=delivery,
+        stalls=options.stalls,
+        stall_threshold=threshold / 1000,
+        gc=options.gc,
     )
 
 
@@ -211,6 +223,10 @@ def run_command(options: RunOptions, argv: list[str] | None = None) -> int:
     spec = build_spec(options)
     out = options.out or default_out(spec)
     check_writable(out)
+    if options.engine is not None:  # this command again, on another commit's engine
+        from bench.engine_ref import run_with_engine
+
+        return run_with_engine(options.engine, argv, out)
     valgrind = check_instructions(options) if options.instructions else None
     console = Console(stderr=True, quiet=options.quiet)
     if options.workers is not None:
@@ -326,7 +342,7 @@ def summary_table(document: dict[str, Any]) -> Table:
     )
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for label, value in summary_rows(document):
+    for label, value in [*summary_rows(document), *stall_rows(document)]:
         table.add_row(label, value)
     counted = document["metrics"].get("instructions")
     if counted is not None:

@@ -61,6 +61,7 @@ class SuiteOptions:
     results_dir: Path = Path("results")
     quiet: bool = False
     instructions: bool = True
+    gc: str = "default"
 
 
 @dataclass(slots=True)
@@ -85,6 +86,7 @@ def suite_command(options: SuiteOptions) -> int:
         agents=options.agents,
         duration=options.duration,
         repeat=options.repeat,
+        gc=options.gc,
     )
     out_dir = options.results_dir
     check_writable(out_dir / "latest.json", "--results-dir")
@@ -326,7 +328,7 @@ def _markdown(
         "",
         f"Commit `{first['commit']}`{' (dirty)' if first['dirty'] else ''}, "
         f"{first['cpu_model']}, {first['cores']} cores, Python {first['python']}, "
-        f"loop {first['loop']}, clock {clocks}; started {first['started_at']}.",
+        f"loop {first['loop']}, clock {clocks}, gc {matrix.gc}; started {first['started_at']}.",
         f"{len(outcome.documents)} runs ({matrix.repeat} per configuration, interleaved, "
         f"each in a fresh process), {matrix.duration:g} s each; suite took "
         f"{suite_meta['suite_elapsed_s']:g} s. Cells: median ± MAD of the repeats.",

@@ -9,11 +9,12 @@ runs natively, not under valgrind, and only where a function must be named.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections import Counter
 from types import CodeType, FrameType
 from typing import Any
+
+from bench.source import function_name
 
 
 class OpcodeCounter:
@@ -47,19 +48,3 @@ class OpcodeCounter:
         for code, count in self.counts.items():
             named[function_name(code)] += count
         return dict(named)
-
-
-def function_name(code: CodeType) -> str:
-    """`Engine._run (cascade/runtime/engine.py:227)`: the qualified name, the file under its
-    sys.path entry (so the same code has the same name in any checkout), the first line."""
-    return f"{code.co_qualname} ({short_path(code.co_filename)}:{code.co_firstlineno})"
-
-
-def short_path(path: str) -> str:
-    """`path` relative to the longest sys.path folder holding it, else as it is."""
-    roots = [os.path.abspath(p or os.curdir) for p in sys.path]
-    full = os.path.abspath(path)
-    holding = [root for root in roots if full.startswith(root + os.sep)]
-    if not holding:
-        return path
-    return os.path.relpath(full, max(holding, key=len))

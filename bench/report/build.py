@@ -29,6 +29,13 @@ from bench.report.layouts import (
     scale_sentences,
     scale_table,
 )
+from bench.report.stalls import (
+    StallComparison,
+    StallTable,
+    compare_stalls,
+    stall_table,
+    stall_timelines,
+)
 from bench.report.summary import summary_sentences
 from bench.report.timeline import timelines
 from bench.suite.layout import is_plain, is_virtual
@@ -56,6 +63,8 @@ class Comparison:
     warnings: list[str]
     plot: Plot | None
     significance_source: str = SIGNIFICANCE_SOURCE
+    stalls: StallComparison | None = None
+    """Stalled time by cause per mode in both suites (None unless both have stalls)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +81,8 @@ class Report:
     comparison: Comparison | None = None
     scale: ScaleTable | None = None
     """The scaling table, for a suite with MQTT or worker-process layouts (else None)."""
+    stalls: StallTable | None = None
+    """Stalled time by cause and by function at the largest size (None without stalls)."""
 
 
 def build_report(suites: Sequence[SuiteData]) -> Report:
@@ -91,7 +102,15 @@ def build_report(suites: Sequence[SuiteData]) -> Report:
         notes=[*(old.notes if old else []), *new.notes, *notes, *zero_note(new)],
         comparison=compare(old, new) if old else None,
         scale=scale,
+        stalls=_stall_table(new),
     )
+
+
+def _stall_table(suite: SuiteData) -> StallTable | None:
+    if not suite.documents:
+        return None
+    agents = max(doc["config"]["agents"] for doc in suite.documents)
+    return stall_table(suite.documents, suite.columns, agents)
 
 
 def plain_tables(tables: list[MetricTable]) -> list[MetricTable]:
@@ -105,7 +124,9 @@ def plain_tables(tables: list[MetricTable]) -> list[MetricTable]:
     return cut or tables
 
 
-PLOT_ORDER = ("scaling", "lag_cdf", "memory", "timeline", "agents_per_core", "delivery_cdf")
+PLOT_ORDER = (
+    "scaling", "lag_cdf", "memory", "timeline", "stalls", "agents_per_core", "delivery_cdf",
+)  # fmt: skip
 """The suite's plots in reading order (the comparison's comes with the comparison)."""
 
 
@@ -184,6 +205,11 @@ def _series_plots(suite: SuiteData) -> dict[str, Plot]:
         picked = ", ".join(f"{run.mode} {run.started_at}" for run in runs)
         caption = _TIMELINE.format(agents=agents, picked=picked)
         drawn["timeline"] = Plot("timeline", caption, plots.timeline_figure(runs, agents))
+    with_stalls = stall_timelines(suite.documents, suite.columns, agents)
+    if with_stalls:
+        picked = ", ".join(f"{run.mode} {run.started_at}" for run in with_stalls)
+        caption = _STALLS.format(agents=agents, picked=picked)
+        drawn["stalls"] = Plot("stalls", caption, plots.stall_timeline_figure(with_stalls, agents))
     return drawn
 
 
@@ -231,7 +257,11 @@ def compare(old: SuiteData, new: SuiteData) -> Comparison:
         caption = _COMPARISON.format(agents=agents, old=labels[0], new=labels[1])
         plot = Plot("comparison", caption, png) if png else None
     warnings = mismatches(setup_facts(old), setup_facts(new))
-    return Comparison(labels[0], labels[1], found, comparison_sentences(found), warnings, plot)
+    stalls = compare_stalls(old.documents, new.documents, new.columns)
+    warnings += list(stalls.warnings) if stalls else []
+    return Comparison(
+        labels[0], labels[1], found, comparison_sentences(found), warnings, plot, stalls=stalls
+    )
 
 
 def _title(old: SuiteData | None, new: SuiteData) -> str:
@@ -248,10 +278,13 @@ def suite_label(suite: SuiteData) -> str:
 
 
 def setup_facts(suite: SuiteData) -> dict[str, Any]:
-    """The suite's metadata and its first run's machine description, for comparing set-ups."""
+    """The suite's metadata and its first run's machine description, for comparing set-ups.
+
+    A suite from before `--gc` ran the collector as it is: "default".
+    """
     first = suite.documents[0]["meta"] if suite.documents else {}
     counting = {key: suite.counted[key] for key in COMPARED_COUNTING if key in suite.counted}
-    return {**first, **suite.metadata, **counting}
+    return {"gc": "default", **first, **suite.metadata, **counting}
 
 
 def facts(suite: SuiteData) -> list[tuple[str, str]]:
@@ -267,6 +300,7 @@ def facts(suite: SuiteData) -> list[tuple[str, str]]:
         ("started", min(run_dates(suite.suite), default="unknown")),
         ("suite took", _seconds(meta.get("suite_elapsed_s"))),
         ("loop, clock", f"{meta.get('loop', '?')}, {meta.get('clock', '?')}"),
+        ("garbage collector", str(meta.get("gc", "default (not recorded)"))),
     ]
     return rows + _counting_facts(suite) + _run_facts(suite)
 
@@ -365,6 +399,12 @@ _TIMELINE = (
     "One run per mode at {agents:,} agents, the one with the median lag p99 of its repeats "
     "({picked}): per-second loop-lag p99, flashes per second and the order parameter R, in "
     "seconds since the probes started."
+)
+_STALLS = (
+    "The stalls of one run per mode at {agents:,} agents, the one with the median lag p99 of "
+    "its repeats that has stalls ({picked}): above, its per-second loop-lag p99; below, a "
+    "bar per stall on the same time axis, from when the loop's heartbeat was due, as wide "
+    "and as tall as the stall lasted, coloured by its cause (docs/stalls.md)."
 )
 _COMPARISON = (
     "Change of each metric's median at {agents:,} agents from {old} (old) to {new} (new), a "

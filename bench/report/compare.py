@@ -27,7 +27,7 @@ SIGNIFICANCE_SOURCE = (
     "Welch's t-test on the log of the values, 95 % (bench.stats.welch_test); t > 0: new larger"
 )
 
-_COMPARED_META = ("loop", "clock", "suite_profile", "workload_duration_s", "suite_repeat")
+_COMPARED_META = ("loop", "clock", "gc", "suite_profile", "workload_duration_s", "suite_repeat")
 _COMPARED_MACHINE = ("cpu_model", "cores", "python", "implementation")
 COMPARED_COUNTING = ("valgrind", "instructions_warmup_s", "instructions_duration_s")
 """How the instruction counts were made (their benchmarks' metadata), compared too."""
@@ -135,7 +135,8 @@ def describe(change: Change) -> str:
 
 
 def mismatches(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    """What differs between the suites' set-ups (loop, clock, profile, machine): said loudly."""
+    """What differs between the suites' set-ups (loop, clock, gc, profile, machine): said
+    loudly."""
     return [
         f"{key} differs: {old[key]} (old) vs {new[key]} (new)"
         for key in (*_COMPARED_META, *_COMPARED_MACHINE, *COMPARED_COUNTING)

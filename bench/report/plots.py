@@ -26,12 +26,23 @@ from bench.report.compare import Change
 from bench.report.lag import Cdf
 from bench.report.layouts import PerCoreLine
 from bench.report.scaling import ScalingLine, describe_slope, scaling_lines
+from bench.report.stalls import StallTimeline
 from bench.report.timeline import Timeline
 from bench.suite.layout import column_label, is_virtual, parse_tag, split_column
 from bench.suite.table import MetricTable
 from bench.workload import MODES
 
 _OTHER_COLOURS = ("#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+CAUSE_COLOURS = {
+    "gc-gen0": "#bcbddc",  # the collector in purples, darker for an older generation
+    "gc-gen1": "#807dba",
+    "gc-gen2": "#4a1486",
+    "start-up": "#bf812d",  # every agent's first step at once
+    "code": "#252525",  # Python code the watchdog sampled
+    "unknown": "#a6a6a6",  # no collection, no sample
+}
+"""Each stall cause's colour in every plot (the causes: bench.probes.stalls.CAUSES)."""
+_UNKNOWN_CAUSE_COLOUR = "#e7298a"
 _UNIT_TEXT = {"ms": "ms", "us": "µs", "s": "s", "bytes": "bytes", "1/s": "per second"}
 _COLUMNS = 3
 DPI = 100
@@ -360,6 +371,84 @@ def timeline_figure(found: Sequence[Timeline], agents: int) -> bytes:
         "loop lag beside flashes and synchrony"
     )
     return png(figure)
+
+
+def cause_colour(cause: str) -> str:
+    """The cause's colour; a cause this report does not know yet gets one colour of its own."""
+    return CAUSE_COLOURS.get(cause, _UNKNOWN_CAUSE_COLOUR)
+
+
+def stall_timeline_figure(found: Sequence[StallTimeline], agents: int) -> bytes:
+    """Per mode, its run's per-second lag p99 and, under it, a bar per stall on the same
+    time axis (from when it started, as wide and as tall as it lasted), coloured by cause.
+    The modes share their scales, so that their panels compare at a glance."""
+    figure = Figure(figsize=(10.0, 1.2 + 2.6 * len(found)), layout="constrained")
+    axes = figure.subplots(
+        2 * len(found), 1, sharex=True, height_ratios=[3.0, 2.0] * len(found), squeeze=False
+    )[:, 0]
+    lag_axes, stall_axes = axes[0::2], axes[1::2]
+    for lag_ax, stall_ax in zip(lag_axes[1:], stall_axes[1:], strict=True):
+        lag_ax.sharey(lag_axes[0])
+        stall_ax.sharey(stall_axes[0])
+    for lag_ax, stall_ax, run in zip(lag_axes, stall_axes, found, strict=True):
+        _lag_stairs(lag_ax, run)
+        _stall_bars(stall_ax, run)
+    if any(value > 0 for run in found for value in run.lag_p99_ms):
+        lag_axes[0].set_yscale("log")
+        plain_log_ticks(lag_axes[0].yaxis)
+    longest = max((s.duration_ms for run in found for s in run.stalls), default=0.0)
+    stall_axes[0].set_ylim(0, max(longest, 2 * found[0].threshold_ms) * 1.1)
+    axes[-1].set_xlim(0, max(run.end_s for run in found))
+    axes[-1].set_xlabel("time since the probes started (s)")
+    _cause_legend(figure, {stall.cause for run in found for stall in run.stalls})
+    figure.suptitle(
+        f"Stalls of one run per mode at {agents:,} agents (the median run by lag p99)\n"
+        "above: loop-lag p99 per second; below: each stall, as long and as tall as it lasted"
+    )
+    return png(figure)
+
+
+def _lag_stairs(ax: Axes, run: StallTimeline) -> None:
+    if run.lag_edges_s:
+        ax.stairs(
+            run.lag_p99_ms, run.lag_edges_s, color=mode_colour(run.mode),
+            linestyle=layout_style(run.mode), baseline=None,
+        )  # fmt: skip
+    ax.set_ylabel("lag p99 per\nsecond (ms)")
+    total = sum(stall.duration_ms for stall in run.stalls)
+    title = (
+        f"{column_label(run.mode)}, run of {run.started_at}: {_stalls(len(run.stalls))} over "
+        f"{run.threshold_ms:g} ms, {total:,.0f} ms in all"
+    )
+    ax.set_title(title, loc="left", fontsize="medium")
+
+
+def _stalls(count: int) -> str:
+    return "1 stall" if count == 1 else f"{count:,} stalls"
+
+
+def _stall_bars(ax: Axes, run: StallTimeline) -> None:
+    # Narrow stalls stay visible: each bar has an edge of its own colour.
+    colours = [cause_colour(stall.cause) for stall in run.stalls]
+    ax.bar(
+        [s.start_s for s in run.stalls], [s.duration_ms for s in run.stalls],
+        width=[s.duration_ms / 1000 for s in run.stalls], align="edge", color=colours,
+        edgecolor=colours, linewidth=0.8,
+    )  # fmt: skip
+    if not run.stalls:
+        ax.text(
+            0.5, 0.5, f"no stall over {run.threshold_ms:g} ms", transform=ax.transAxes,
+            ha="center", va="center", color="grey",
+        )  # fmt: skip
+    ax.set_ylabel("stall (ms)")
+
+
+def _cause_legend(figure: Figure, present: set[str]) -> None:
+    """One patch per cause drawn, in the order of CAUSE_COLOURS."""
+    causes = [c for c in CAUSE_COLOURS if c in present] + sorted(present - set(CAUSE_COLOURS))
+    if causes:
+        handles = [Patch(color=cause_colour(cause), label=cause) for cause in causes]
+        figure.legend(handles=handles, loc="outside lower center", ncols=len(handles))
 
 
 def comparison_figure(found: Sequence[Change], agents: int, title: str) -> bytes | None:

@@ -10,6 +10,7 @@ import base64
 from collections.abc import Sequence
 from html import escape
 
+from bench.report import stalls
 from bench.report.build import Comparison, Plot, Report
 from bench.report.compare import Change
 from bench.report.layouts import HEADER as SCALE_HEADER
@@ -47,6 +48,7 @@ def render_html(report: Report) -> str:
         *(f'<p class="note">{escape(note)}</p>' for note in report.notes),
         _section("plots", "Plots", [_figure(plot) for plot in report.plots]),
         _scale(report.scale) if report.scale else "",
+        _stalls(report.stalls) if report.stalls else "",
         _comparison(report.comparison) if report.comparison else "",
         _section(
             "tables", "Tables (median ± MAD of the repeats)", [_table(t) for t in report.tables]
@@ -126,6 +128,28 @@ def _scale(table: ScaleTable) -> str:
     return _section("scaling", SCALE_HEADING, parts)
 
 
+def _stalls(table: stalls.StallTable) -> str:
+    causes = [[(cell, "") for cell in stalls.format_cause_row(row)] for row in table.causes]
+    functions = [
+        [(cell, "") for cell in stalls.format_function_row(row)] for row in table.functions
+    ]
+    parts = [
+        f"<p>{escape(stalls.caption(table))}</p>",
+        _grid(stalls.CAUSE_HEADER, causes),
+        _grid(stalls.FUNCTION_HEADER, functions),
+    ]
+    return _section("stalls", stalls.HEADING, parts)
+
+
+def _stall_changes(comparison: stalls.StallComparison) -> list[str]:
+    rows = [[(cell, "") for cell in stalls.format_change(c)] for c in comparison.changes]
+    return [
+        f"<h3>{escape(stalls.CHANGE_HEADING)}</h3>",
+        f"<p>{escape(stalls.change_caption(comparison))}</p>",
+        _grid(stalls.CHANGE_HEADER, rows),
+    ]
+
+
 def _comparison(comparison: Comparison) -> str:
     parts = [f'<p class="warning">Set-ups differ: {escape(w)}</p>' for w in comparison.warnings]
     parts.append(
@@ -137,6 +161,8 @@ def _comparison(comparison: Comparison) -> str:
         parts.append(_figure(comparison.plot))
     header = ["metric", "mode", "agents", "old", "new", "change", "t", "verdict"]
     parts.append(_grid(header, [change_row(c) for c in comparison.changes]))
+    if comparison.stalls:
+        parts += _stall_changes(comparison.stalls)
     return _section("comparison", "Comparison", parts)
 
 

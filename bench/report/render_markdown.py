@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bench.markdown import md_escape
+from bench.report import stalls
 from bench.report.build import Comparison, Plot, Report
 from bench.report.layouts import HEADER as SCALE_HEADER
 from bench.report.layouts import HEADING as SCALE_HEADING
@@ -40,6 +41,8 @@ def render_markdown(report: Report) -> str:
         parts.append("## Plots\n\n" + "\n\n".join(_image(plot) for plot in report.plots))
     if report.scale:
         parts.append(_scale(report.scale))
+    if report.stalls:
+        parts.append(_stalls(report.stalls))
     if report.comparison:
         parts.append(_comparison(report.comparison))
     parts.append("## Tables (median ± MAD of the repeats)\n\n" + _tables(report.tables))
@@ -50,11 +53,35 @@ def render_markdown(report: Report) -> str:
 def _scale(table: ScaleTable) -> str:
     # mode, layout and status are words (left), the rest numbers (right)
     rows = [format_scale_row(row) for row in table.rows]
-    lines = _table(SCALE_HEADER, rows).splitlines()
-    words = {0, 1, len(SCALE_HEADER) - 1}
-    lines[1] = "|" + "".join("---|" if i in words else "---:|" for i in range(len(SCALE_HEADER)))
+    aligned = _words_left(SCALE_HEADER, rows, {0, 1, len(SCALE_HEADER) - 1})
     caption = md_escape(scale_caption(table))
-    return f"## {SCALE_HEADING}\n\n{caption}\n\n" + "\n".join(lines)
+    return f"## {SCALE_HEADING}\n\n{caption}\n\n{aligned}"
+
+
+def _words_left(header: Sequence[str], rows: Sequence[Sequence[str]], words: set[int]) -> str:
+    """A table whose columns `words` are left-aligned, the rest (numbers) right-aligned."""
+    lines = _table(header, rows).splitlines()
+    lines[1] = "|" + "".join("---|" if i in words else "---:|" for i in range(len(header)))
+    return "\n".join(lines)
+
+
+def _stalls(table: stalls.StallTable) -> str:
+    causes = [stalls.format_cause_row(row) for row in table.causes]
+    functions = [stalls.format_function_row(row) for row in table.functions]
+    return (
+        f"## {stalls.HEADING}\n\n{md_escape(stalls.caption(table))}\n\n"
+        + _words_left(stalls.CAUSE_HEADER, causes, {0})
+        + "\n\n"
+        + _words_left(stalls.FUNCTION_HEADER, functions, {0, 1, 2})
+    )
+
+
+def _stall_changes(comparison: stalls.StallComparison) -> str:
+    rows = [stalls.format_change(change) for change in comparison.changes]
+    return (
+        f"### {stalls.CHANGE_HEADING}\n\n{md_escape(stalls.change_caption(comparison))}\n\n"
+        + _words_left(stalls.CHANGE_HEADER, rows, {0, 1})
+    )
 
 
 def _bullets(sentences: Sequence[str]) -> str:
@@ -76,7 +103,10 @@ def _comparison(comparison: Comparison) -> str:
         lines += ["", _image(comparison.plot)]
     header = ["metric", "mode", "agents", "old", "new", "change", "t", "verdict"]
     rows = [[text for text, _ in change_row(c)] for c in comparison.changes]
-    return "\n".join(lines) + "\n\n" + _table(header, rows)
+    found = "\n".join(lines) + "\n\n" + _table(header, rows)
+    if comparison.stalls:
+        found += "\n\n" + _stall_changes(comparison.stalls)
+    return found
 
 
 def _tables(tables: Sequence[MetricTable]) -> str:

@@ -34,15 +34,18 @@ class Timeline:
 
 
 def representative_run(
-    documents: Sequence[dict[str, Any]], mode: str, agents: int
+    documents: Sequence[dict[str, Any]],
+    mode: str,
+    agents: int,
+    series: Sequence[str] = ("loop_lag_per_second", "convergence"),
 ) -> dict[str, Any] | None:
-    """Of the repeats with series, the one with the median lag p99 (the lower one of two)."""
+    """Of the repeats with every one of `series`, the one with the median lag p99 (the lower
+    one of two): the run the report's per-run plots show."""
     runs = [
         doc
         for doc in documents
         if (document_column(doc), doc["config"]["agents"]) == (mode, agents)
-        and "loop_lag_per_second" in doc["series"]
-        and "convergence" in doc["series"]
+        and all(name in doc["series"] for name in series)
     ]
     runs.sort(key=lambda doc: _LAG_P99.value(doc) or 0.0)
     return runs[(len(runs) - 1) // 2] if runs else None
@@ -58,19 +61,26 @@ def timelines(
 
 def timeline(document: dict[str, Any]) -> Timeline:
     """The three series of one run; a missing per-second value becomes NaN (a gap in a plot)."""
-    lag = document["series"]["loop_lag_per_second"]
     convergence = document["series"]["convergence"]
-    seconds, stamps = _floats(lag["t_s"]), _floats(convergence["t_s"])
+    stamps = _floats(convergence["t_s"])
+    lag_edges_s, lag_p99_ms = lag_series(document)
     return Timeline(
         mode=document_column(document),
         started_at=document["meta"]["started_at"],
-        lag_edges_s=(*seconds, seconds[-1] + 1.0) if seconds else (),
-        lag_p99_ms=_floats(lag["p99_ms"]),
+        lag_edges_s=lag_edges_s,
+        lag_p99_ms=lag_p99_ms,
         flash_edges_s=(max(0.0, stamps[0] - _INTERVAL_S), *stamps) if stamps else (),
         flashes_per_s=_floats(convergence["flashes_per_s"]),
         r_t_s=stamps,
         r=_floats(convergence["r"]),
     )
+
+
+def lag_series(document: dict[str, Any]) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(edges, p99s) of the run's per-second loop lag: second k covers [k, k+1)."""
+    lag = document["series"]["loop_lag_per_second"]
+    seconds = _floats(lag["t_s"])
+    return ((*seconds, seconds[-1] + 1.0) if seconds else ()), _floats(lag["p99_ms"])
 
 
 def _floats(values: Sequence[float | None]) -> tuple[float, ...]:

@@ -82,6 +82,8 @@ def worker_argv(spec: RunSpec, shard: int, workers: int, url: str, out: Path) ->
         argv += ["--objects-interval", repr(spec.objects_interval)]
     if spec.inject_slowdown is not None:
         argv += ["--inject-slowdown", repr(spec.inject_slowdown)]
+    argv += ["--stalls" if spec.stalls else "--no-stalls", "--gc", spec.gc]
+    argv += ["--stall-threshold", repr(spec.stall_threshold * 1000)]
     return argv
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from bench.broker import mosquitto_path
+from bench.collector import check_gc_mode
 from bench.errors import BenchError
 from bench.suite.layout import LOCAL, Layout, column_key, tag_of
 from bench.suite.worker import WorkerConfig
@@ -62,12 +63,14 @@ class Matrix:
     repeat: int
     layouts: tuple[Layout, ...] = (LOCAL,)
     reference: bool = False
+    gc: str = "default"
+    """The garbage collector in every run (`bench run --gc`)."""
 
     @property
     def configs(self) -> list[WorkerConfig]:
         """One WorkerConfig per (agents, layout, mode), in table order (references apart)."""
         return [
-            _config(mode, agents, self.duration, layout)
+            _config(mode, agents, self.duration, layout, gc=self.gc)
             for agents in self.agents
             for layout in self.layouts
             for mode in self.modes
@@ -79,7 +82,7 @@ class Matrix:
         floor = floor_mode()
         if not self.reference or floor is None:
             return []
-        return [_config(floor, a, self.duration, LOCAL, VIRTUAL) for a in self.agents]
+        return [_config(floor, a, self.duration, LOCAL, VIRTUAL, self.gc) for a in self.agents]
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -96,11 +99,17 @@ class Matrix:
 
 
 def _config(
-    mode: str, agents: int, duration: float, layout: Layout, clock: str = "real"
+    mode: str,
+    agents: int,
+    duration: float,
+    layout: Layout,
+    clock: str = "real",
+    gc: str = "default",
 ) -> WorkerConfig:
     return WorkerConfig(
-        mode, agents, duration, clock=clock, transport=layout.transport, workers=layout.workers
-    )
+        mode, agents, duration, clock=clock, transport=layout.transport, workers=layout.workers,
+        gc=gc,
+    )  # fmt: skip
 
 
 def make_matrix(
@@ -110,6 +119,7 @@ def make_matrix(
     agents: list[int] | None = None,
     duration: float | None = None,
     repeat: int | None = None,
+    gc: str = "default",
 ) -> Matrix:
     """A profile with any of its values overridden; BenchError on the first bad value.
 
@@ -118,6 +128,7 @@ def make_matrix(
     """
     if profile not in PROFILES:
         raise BenchError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
+    check_gc_mode(gc)
     preset = PROFILES[profile]
     chosen_modes = tuple(dict.fromkeys(modes or preset.modes or MODES))
     for mode in chosen_modes:
@@ -141,7 +152,7 @@ def make_matrix(
         raise BenchError(f"--repeat must be at least 1, got {count}")
     if any(layout.transport == "mqtt" for layout in preset.layouts):
         mosquitto_path()  # each MQTT run starts its own broker: refuse now if there is none
-    return Matrix(profile, chosen_modes, sizes, length, count, preset.layouts, preset.reference)
+    return Matrix(profile, chosen_modes, sizes, length, count, preset.layouts, preset.reference, gc)
 
 
 def repeated_notes(modes: list[str] | None, agents: list[int] | None) -> list[str]:
@@ -169,7 +180,7 @@ def interleaved(matrix: Matrix) -> list[tuple[WorkerConfig, int]]:
         layouts = _rotated(matrix.layouts, round_index)
         for agents in matrix.agents:
             order += [
-                (_config(mode, agents, matrix.duration, layout), round_index)
+                (_config(mode, agents, matrix.duration, layout, gc=matrix.gc), round_index)
                 for layout in layouts
                 for mode in modes
             ]

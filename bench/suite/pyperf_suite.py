@@ -278,4 +278,6 @@ def _run(
     tag = split_column(document_column(document))[1]
     if tag:  # only beside the names that carry it: a local run's metadata is as it was
         metadata["layout"] = tag
+    if "gc" in config:  # schema 3 on: the collector while the agents ran
+        metadata["gc"] = config["gc"]
     return pyperf.Run([value * scale], metadata=metadata, collect_metadata=False)

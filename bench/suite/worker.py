@@ -39,6 +39,8 @@ class WorkerConfig:
     """What carries the messages: "local" (in memory) or "mqtt" (a broker of its own)."""
     workers: int | None = None
     """Worker processes (`--workers N`, through the coordinator); None = one process."""
+    gc: str = "default"
+    """The garbage collector while the agents run (`bench run --gc`)."""
 
     @property
     def layout(self) -> Layout:
@@ -62,6 +64,7 @@ class WorkerConfig:
             *(["--tracemalloc"] if self.trace_python else []),
             *self._slowdown(),
             *self.layout.argv(),
+            *(["--gc", self.gc] if self.gc != "default" else []),
         ]
 
     def _slowdown(self) -> list[str]:

@@ -1,6 +1,7 @@
 """`python -m bench`: input checked before any work, result documents, signals and smoke runs."""
 
 import errno
+import gc
 import importlib.util
 import json
 import os
@@ -20,6 +21,7 @@ import bench.workload.capacity
 from bench.cli import main
 from bench.commands.run import RunOptions, build_spec
 from bench.probes.loop_lag import MAX_INTERVAL_SECONDS
+from bench.schema import SCHEMA_VERSION
 
 REPO = Path(__file__).resolve().parents[2]
 TOP_LEVEL_KEYS = {
@@ -38,7 +40,7 @@ META_KEYS = {
     "command",
 }
 ALWAYS_MEASURED = {"work", "convergence", "engine", "cpu", "memory", "objects"}
-TIME_BASED = {"loop_lag", "frame"}
+TIME_BASED = {"loop_lag", "frame", "stalls"}
 
 
 def load(path: Path) -> dict:
@@ -109,6 +111,16 @@ BAD_INPUT = [
     ),
     pytest.param(
         ["--loop", "trio"], "unknown loop 'trio'; choose one of: asyncio, uvloop", id="unknown-loop"
+    ),
+    pytest.param(
+        ["--gc", "sometimes"],
+        "--gc must be one of default, freeze, off-during-run, got 'sometimes'",
+        id="unknown-gc",
+    ),
+    pytest.param(
+        ["--stall-threshold", "0"],
+        "--stall-threshold must be a number of milliseconds > 0, got 0.0",
+        id="stall-threshold-0",
     ),
     pytest.param(
         ["--clock", "wall"],
@@ -283,7 +295,7 @@ def test_virtual_clock_run_writes_a_complete_result(tmp_path, capsys):
     assert (captured.out, captured.err) == ("", "")  # --quiet
     document = load(out)
     assert set(document) == TOP_LEVEL_KEYS
-    assert document["schema"] == 2
+    assert document["schema"] == SCHEMA_VERSION
     assert document["interrupted"] is False
     meta = document["meta"]
     assert set(meta) >= META_KEYS
@@ -327,6 +339,31 @@ def test_real_clock_smoke_run(mode, engines, tmp_path, capsys):
     assert metrics["work"]["run_s"] == pytest.approx(1.5, abs=0.5)
     assert metrics["engine"]["engines"] == engines
     assert document["errors"] == {"agents": [], "probes": {}}
+    stalls = metrics["stalls"]
+    assert stalls["count"] == len(document["series"]["stalls"])
+    assert stalls["threshold_ms"] == 20.0
+    assert set(stalls["by_cause_ms"]) == {
+        "gc-gen0",
+        "gc-gen1",
+        "gc-gen2",
+        "start-up",
+        "code",
+        "unknown",
+    }
+    assert document["series"]["loop_utilisation"]["busy"]
+    assert document["config"]["gc"] == "default"
+
+
+def test_gc_freeze_and_no_stalls_are_recorded(tmp_path):
+    out = tmp_path / "frozen.json"
+    args = ["run", "--mode", "raw", "--agents", "25", "--duration", "0.5", "--quiet"]
+
+    assert main([*args, "--gc", "freeze", "--no-stalls", "--out", str(out)]) == 0
+
+    document = load(out)
+    assert (document["config"]["gc"], document["config"]["stalls"]) == ("freeze", False)
+    assert "stalls" not in document["metrics"]
+    assert gc.get_freeze_count() == 0  # unfrozen after the run
 
 
 # Rich draws its progress bar live only on a terminal; these make it do so into a file, so

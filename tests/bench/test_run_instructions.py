@@ -13,6 +13,7 @@ from bench.cost.measure import Cost
 from bench.cost.segments import Figures
 from bench.cost.valgrind import INSTALL_HINT
 from bench.errors import BenchError
+from bench.schema import SCHEMA_VERSION
 from bench.suite.instructions import Counted, instruction_agents
 
 VIRTUAL = ["run", "--mode", "raw", "--agents", "16", "--duration", "1", "--clock", "virtual"]
@@ -117,7 +118,7 @@ def test_after_the_run_the_count_is_in_the_document_and_the_table(tmp_path, caps
         "duration_s": 2.0,
         "valgrind": "valgrind-3.19.0",
     }
-    assert document["schema"] == 2 and document["errors"]["probes"] == {}
+    assert document["schema"] == SCHEMA_VERSION and document["errors"]["probes"] == {}
     captured = capsys.readouterr()
     assert "instructions per generation (16 agents, valgrind)" in captured.out
     assert "612,345.6" in captured.out

@@ -31,7 +31,7 @@ def test_build_document_has_the_schema_shape():
     assert list(document) == [
         "schema", "meta", "config", "metrics", "series", "interrupted", "status", "errors",
     ]  # fmt: skip
-    assert document["schema"] == SCHEMA_VERSION == 2
+    assert document["schema"] == SCHEMA_VERSION == 3
     assert document["status"] == "complete"
 
 
@@ -76,7 +76,7 @@ def test_refuses_a_newer_schema_with_upgrade_advice(tmp_path):
         load_result(path)
 
     assert str(raised.value) == (
-        f"{path} has result schema 3, this harness reads schema 1 or 2: "
+        f"{path} has result schema 4, this harness reads schema 1, 2 or 3: "
         "upgrade this checkout (git pull) to read it"
     )
 
@@ -94,7 +94,7 @@ def test_refuses_an_older_or_unknown_schema_with_rerun_advice(tmp_path, schema, 
         load_result(path)
 
     assert str(raised.value) == (
-        f"{path} has result schema {shown}, this harness reads schema 1 or 2: "
+        f"{path} has result schema {shown}, this harness reads schema 1, 2 or 3: "
         "re-run the measurement with this version"
     )
 
@@ -108,7 +108,7 @@ def test_refuses_a_document_without_a_schema(tmp_path, document):
         load_result(path)
 
     assert str(raised.value) == (
-        f"{path} has result schema None, this harness reads schema 1 or 2: "
+        f"{path} has result schema None, this harness reads schema 1, 2 or 3: "
         "re-run the measurement with this version"
     )
 
@@ -150,7 +150,7 @@ def test_refuses_true_and_a_float_as_schema_1(tmp_path):
         with pytest.raises(BenchError) as raised:
             load_result(path)
         assert str(raised.value) == (
-            f"{path} has result schema {shown}, this harness reads schema 1 or 2: "
+            f"{path} has result schema {shown}, this harness reads schema 1, 2 or 3: "
             "re-run the measurement with this version"
         )
 
@@ -187,7 +187,7 @@ def test_refuses_a_document_without_a_key_every_reader_needs(tmp_path, key):
         load_result(path)
 
     assert str(raised.value) == (
-        f'{path} lacks "{key}", which result schema 2 requires: '
+        f'{path} lacks "{key}", which result schema 3 requires: '
         "re-run the measurement with this version"
     )
 
@@ -227,6 +227,6 @@ def test_refuses_a_document_with_a_key_of_the_wrong_kind(tmp_path, key, value, f
         load_result(path)
 
     assert str(raised.value) == (
-        f'{path} has "{key}" as {found}, result schema 2 requires {required}: '
+        f'{path} has "{key}" as {found}, result schema 3 requires {required}: '
         "re-run the measurement with this version"
     )

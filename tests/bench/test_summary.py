@@ -93,3 +93,26 @@ def test_summary_rows_show_a_dash_for_a_missing_value_of_a_present_group():
 def test_summary_rows_of_a_document_without_metrics_is_empty():
     assert summary_rows({}) == []
     assert summary_rows({"metrics": {}}) == []
+
+
+def test_stall_rows_give_the_causes_and_the_longest_stalling_function():
+    from bench.summary import stall_rows
+
+    stalls = [
+        {"cause": "gc-gen1", "duration_ms": 30.0, "function": None},
+        {"cause": "code", "duration_ms": 70.0, "function": "f a.py:1"},
+    ]
+    metrics = {
+        "threshold_ms": 20.0,
+        "count": 2,
+        "total_ms": 100.0,
+        "share_by_cause": {"gc-gen1": 0.3, "code": 0.7, "unknown": 0.0},
+    }
+    document = {"metrics": {"stalls": metrics}, "series": {"stalls": stalls}}
+    assert stall_rows(document) == [
+        ("stalls > 20 ms", "2, 100 ms: code 70%, gc-gen1 30%"),
+        ("stalled longest by", "code: f a.py:1 (70 ms)"),
+    ]
+    quiet = {"metrics": {"stalls": {**metrics, "count": 0}}}
+    assert stall_rows(quiet) == [("stalls > 20 ms", "none")]
+    assert stall_rows({"metrics": {}}) == []

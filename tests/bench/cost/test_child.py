@@ -4,9 +4,10 @@ import asyncio
 import os
 
 from bench.cost.child import run_segments
-from bench.cost.opcodes import OpcodeCounter, function_name, short_path
+from bench.cost.opcodes import OpcodeCounter
 from bench.cost.segments import SEGMENTS
 from bench.loops import loop_factory
+from bench.source import function_name, short_path
 from bench.workload import make_config
 
 

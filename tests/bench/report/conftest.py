@@ -5,6 +5,7 @@ import itertools
 import pytest
 from hdrh.histogram import HdrHistogram
 
+from bench.probes.stalls import summarise
 from bench.result_file import write_json_atomic
 from bench.suite.pyperf_suite import build_suite, dump_atomic
 
@@ -26,12 +27,46 @@ def lag_histogram(p99_ms: float) -> str:
     return histogram.encode().decode("ascii")
 
 
-def make_run(mode: str, agents: int, repeat: int, scale: float = 1.0, **meta) -> dict:
-    """A schema-1 result document with the metrics and series the report reads."""
+def stall_list(mode: str, repeat: int, scale: float = 1.0) -> list[dict]:
+    """`series.stalls` of a run: a start-up stall, a gen-2 collection and a sampled one (whose
+    function's name holds HTML), longer for per_agent, growing with the repeat and `scale`."""
+    grow = (2.0 if mode == "per_agent" else 1.0) * (1 + repeat) * scale
+
+    def stall(start_s, duration_ms, cause, function):
+        return {
+            "start_s": start_s, "duration_ms": duration_ms, "cause": cause, "gc_ms": 0.0,
+            "gc_generation": 2 if cause == "gc-gen2" else None, "function": function,
+            "share": 1.0 if function else None, "samples": 2 if function else 0, "frames": [],
+        }  # fmt: skip
+
+    return [
+        stall(0.005, 100.0 * grow, "start-up", "decide bench/workload/workflow.py:49"),
+        stall(1.2, 40.0 * grow, "gc-gen2", None),
+        stall(2.1, 30.0 * scale, "code", "<module> cascade/x.py:3"),
+    ]
+
+
+def with_stalls(document: dict, repeat: int, scale: float = 1.0, gc: str = "default") -> dict:
+    """The document as schema 3 writes it, with the stall probe's figures and series."""
+    mode = document["config"]["mode"]
+    stalls = stall_list(mode, repeat, scale)
+    document["schema"] = 3
+    document["config"].update(stalls=True, stall_threshold=0.02, gc=gc)
+    document["metrics"]["stalls"] = {**summarise(stalls, 20.0), "samples": 4}
+    document["series"]["stalls"] = stalls
+    document["series"]["loop_utilisation"] = {"t_s": [0, 1, 2], "busy": [0.9, 0.5, 0.4]}
+    return document
+
+
+def make_run(
+    mode: str, agents: int, repeat: int, scale: float = 1.0, stalls: bool = False, **meta
+) -> dict:
+    """A schema-1 result document with the metrics and series the report reads; with
+    `stalls`, a schema-3 one with the stall probe's too."""
     grow = agents / SIZES[0] * (1 + 0.01 * repeat) * scale
     lag = LAG_P99_MS[mode] * grow
     started = f"2026-11-29T12:{next(_clock) % 60:02d}:{next(_clock) % 60:02d}+00:00"
-    return {
+    document = {
         "schema": 1,
         "meta": {
             "commit": "abc1234def",
@@ -73,6 +108,7 @@ def make_run(mode: str, agents: int, repeat: int, scale: float = 1.0, **meta) ->
         "interrupted": False,
         "errors": {"agents": [], "probes": {}},
     }
+    return with_stalls(document, repeat, scale) if stalls else document
 
 
 def count_record(mode: str, per_generation: float, agents: int = 9, **block) -> dict:
@@ -103,21 +139,26 @@ def write_suite(
     meta: dict | None = None,
     names=None,
     counts: list[dict] | None = None,
+    stalls: bool = False,
+    gc: str | None = None,
     **run_meta,
 ):
     """latest.json (pyperf) and runs/suite-test/*.json in `folder`, as `bench suite` writes them.
 
     `names` renames modes ({"shared": "<b>odd</b>"}): a suite as another harness might write.
-    `counts`: the instruction counts' records (count_record).
+    `counts`: the instruction counts' records (count_record). `stalls`: runs of schema 3,
+    with the stall probe's figures; `gc`: each run's `config.gc` (`bench run --gc`).
     """
     documents = [
-        make_run(mode, agents, repeat, scale, **run_meta)
+        make_run(mode, agents, repeat, scale, stalls, **run_meta)
         for agents in SIZES
         for mode in MODES
         for repeat in range(repeats)
     ]
     for document in documents:
         config = document["config"]
+        if gc is not None:
+            config["gc"] = gc
         config["mode"] = (names or {}).get(config["mode"], config["mode"])
         name = f"{config['mode']}-{config['agents']}-{document['meta']['started_at'][11:19]}"
         write_json_atomic(
@@ -142,6 +183,11 @@ def run_document():
 @pytest.fixture(scope="session")
 def suite_writer():
     return write_suite
+
+
+@pytest.fixture(scope="session")
+def stall_document():
+    return with_stalls
 
 
 @pytest.fixture(scope="session")

@@ -56,7 +56,9 @@ def fake_worker(monkeypatch, document):
 
     def run(config, out, timeout=None):
         calls.append(config.label)
-        return document(config.mode, config.agents, lag_p99=float(len(calls)))
+        found = document(config.mode, config.agents, lag_p99=float(len(calls)))
+        found["config"]["gc"] = config.gc  # as `bench run --gc` records it
+        return found
 
     monkeypatch.setattr(suite_module, "run_worker", run)
     return calls

@@ -210,3 +210,17 @@ def test_more_workers_than_rows_is_refused(with_mosquitto, monkeypatch):
     assert str(raised.value) == (
         "--agents 9 has 3 rows, too few for the 4 workers of this profile (each carries whole rows)"
     )
+
+
+def test_every_run_gets_the_suites_gc_mode(with_mosquitto):
+    matrix = make_matrix("scale", agents=[16], repeat=1, gc="off-during-run")
+    runs = [config for config, _ in interleaved(matrix)]
+    assert {config.gc for config in [*runs, *matrix.configs]} == {"off-during-run"}
+    assert any(config.clock == "virtual" for config in runs)  # the reference too
+    assert make_matrix("quick").gc == "default"
+
+
+def test_an_unknown_gc_mode_is_refused_naming_the_known_ones():
+    with pytest.raises(BenchError) as raised:
+        make_matrix("quick", gc="never")
+    assert str(raised.value) == "--gc must be one of default, freeze, off-during-run, got 'never'"

@@ -39,6 +39,14 @@ def test_suite_round_trips_through_pyperf_with_units_and_metadata(tmp_path, docu
     assert not list(tmp_path.glob(".*"))  # no temporary file left
 
 
+def test_each_run_records_its_gc_mode_when_it_has_one(document):
+    frozen, older = document("shared", 16), document("raw", 16)
+    frozen["config"]["gc"] = "freeze"
+    suite = build_suite([frozen, older], {})
+    assert suite.get_benchmark("loop_lag.p99_ms/shared/16").get_metadata()["gc"] == "freeze"
+    assert "gc" not in suite.get_benchmark("loop_lag.p99_ms/raw/16").get_metadata()
+
+
 def test_zero_values_are_left_out_and_counted(document):
     docs = [document("raw", 16, inbox_misses=0), document("raw", 16, inbox_misses=4)]
     suite = build_suite(docs, {})

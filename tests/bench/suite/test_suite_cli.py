@@ -61,3 +61,21 @@ def test_an_unwritable_results_dir_is_named_as_given(tmp_path, fake_worker, caps
         "not a folder\n"
     )
     assert fake_worker == []
+
+
+def test_a_bad_gc_mode_is_refused_before_any_run(tmp_path, fake_worker, capsys):
+    assert main(["suite", "--gc", "never", "--results-dir", str(tmp_path), "--quiet"]) == 2
+    assert capsys.readouterr().err == (
+        "error: --gc must be one of default, freeze, off-during-run, got 'never'\n"
+    )
+    assert fake_worker == [] and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("gc", ["freeze", None])
+def test_the_suite_records_its_gc_mode(gc, tmp_path, fake_worker):
+    args = ["--profile", "quick", "--modes", "shared", "--agents", "16", "--repeat", "1"]
+    args += ["--gc", gc] if gc else []  # `make bench` passes nothing: the default
+    assert main(["suite", *args, "--no-instructions", "--results-dir", str(tmp_path)]) == 0
+    suite = pyperf.BenchmarkSuite.load(str(tmp_path / "latest.json"))
+    assert suite.get_metadata()["gc"] == (gc or "default")
+    assert f"gc {gc or 'default'}; started" in (tmp_path / "latest.md").read_text()

@@ -279,4 +279,5 @@ def test_a_scale_suite_keys_each_layout_apart(tmp_path, monkeypatch, document):
         "| raw@virtual | shared/raw |"
     ) in markdown
     assert "`mqtt-2w` = over MQTT, 2 worker processes" in markdown
-    assert "loop asyncio, clock virtual and real; started" in markdown  # every run's clock
+    # every run's clock
+    assert "loop asyncio, clock virtual and real, gc default; started" in markdown

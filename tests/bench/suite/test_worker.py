@@ -132,3 +132,9 @@ def test_labels_of_one_local_process_are_as_before_and_layouts_add_a_tag(tmp_pat
     argv = mqtt.argv(tmp_path / "out.json")
     assert argv[-6:] == ["--transport", "mqtt", "--broker", "auto", "--workers", "2"]
     assert "--transport" not in WorkerConfig("shared", 2500, 20.0).argv(tmp_path / "out.json")
+
+
+def test_a_gc_mode_is_passed_on_and_the_default_left_to_bench_run(tmp_path):
+    frozen = WorkerConfig("shared", 16, 1.0, gc="freeze").argv(tmp_path / "out.json")
+    assert frozen[-2:] == ["--gc", "freeze"]
+    assert "--gc" not in CONFIG.argv(tmp_path / "out.json")  # as before --gc existed
