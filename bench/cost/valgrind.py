@@ -23,6 +23,8 @@ from bench.cost.segments import MARKER, Segment, pair_up, setup_agents
 from bench.errors import BenchError
 
 INSTALL_HINT = "sudo apt-get install valgrind"
+HARNESS = Path(__file__).resolve().parents[2]
+"""The folder holding this `bench` and its `cascade`: where a child runs by default."""
 
 
 @dataclass(frozen=True)
@@ -121,8 +123,9 @@ def child_environment(layout: int = 0) -> dict[str, str]:
 
 
 def precompile(folder: Path, python: str = sys.executable) -> None:
-    """Write the .pyc files of `folder`'s bench/ and cascade/ natively (a second), so no
-    child compiles them under valgrind (start-up is not counted, but it takes time)."""
+    """Write the .pyc files of `folder`'s bench/ and cascade/ natively (a fraction of a
+    second when they exist), before every child: a module first imported in the measured
+    segment must not be compiled in one run and read from its .pyc in the next."""
     subprocess.run(
         [python, "-m", "compileall", "-q", "bench", "cascade"],
         cwd=folder,
@@ -140,9 +143,12 @@ class Measured:
 
 
 def measure(child: ChildRun, valgrind: str | None = None, cwd: Path | None = None) -> Measured:
-    """Run `child` under callgrind from `cwd` (whose bench/ and cascade/ it imports) and
-    pair the segments it reports with the profiles callgrind wrote for them."""
+    """Run `child` under callgrind from `cwd` (whose bench/ and cascade/ it imports; this
+    checkout's by default) and pair the segments it reports with the profiles callgrind
+    wrote for them."""
     valgrind = valgrind or find_valgrind()
+    cwd = cwd or HARNESS
+    precompile(cwd)
     setarch = shutil.which("setarch")
     with tempfile.TemporaryDirectory(prefix="bench-cost-") as folder:
         out_file = Path(folder) / "callgrind.out"
@@ -160,6 +166,8 @@ def measure(child: ChildRun, valgrind: str | None = None, cwd: Path | None = Non
 def python_profile(child: ChildRun, cwd: Path | None = None) -> dict[str, float]:
     """Run `child` natively with its bytecode counter: each Python function's bytecodes per
     generation of the measured segment."""
+    cwd = cwd or HARNESS
+    precompile(cwd)
     command = [sys.executable, "-m", "bench.cost.child", *child.arguments(), "--opcodes"]
     report = _report(_run(command, cwd, child.layout).stdout, command)
     generations = report["segments"][-1]["generations"]

@@ -18,7 +18,7 @@ from rich.console import Console
 
 from bench.cost.measure import measure_costs
 from bench.cost.segments import spread
-from bench.cost.valgrind import find_valgrind, precompile
+from bench.cost.valgrind import find_valgrind
 from bench.gate.checks import FAIL, Check, instruction_check
 from bench.gate.instructions import BASE, HEAD, child_of, instruction_family
 from bench.gate.settings import GateSettings
@@ -52,7 +52,6 @@ def run_instruction_validation(
     instruction family against itself with each injected fraction."""
     started = time.monotonic()
     valgrind = find_valgrind()
-    precompile(folder)
     found = InstructionValidation(settings.instruction_threshold)
     console.print(f"instructions: {repeats} repeats of {', '.join(settings.modes)}")
     children = [child_of(mode, settings) for mode in settings.modes for _ in range(repeats)]

@@ -20,7 +20,7 @@ from rich.console import Console
 from bench.cost.callgrind import top_movers
 from bench.cost.measure import PARALLEL, Cost, measure_cost
 from bench.cost.spin import CALIBRATION_ITERATIONS, Calibration
-from bench.cost.valgrind import INSTALL_HINT, ChildRun, find_valgrind, precompile, python_profile
+from bench.cost.valgrind import INSTALL_HINT, ChildRun, find_valgrind, python_profile
 from bench.errors import BenchError
 from bench.gate.checks import FAIL, Check, instruction_check, unsettled
 from bench.gate.settings import GateSettings
@@ -90,8 +90,6 @@ def instruction_family(
         f"({settings.virtual_agents} agents, {settings.instruction_duration:g} s after "
         f"{settings.instruction_warmup:g} s of the virtual clock)"
     )
-    for folder in dict.fromkeys(folders.values()):
-        precompile(folder)
     found = measure_sides(settings, folders, valgrind, head_slowdown)
     checks = []
     for mode in settings.modes:

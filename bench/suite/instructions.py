@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.cost.measure import PARALLEL, Cost, measure_cost
-from bench.cost.valgrind import ChildRun, precompile
+from bench.cost.valgrind import HARNESS, ChildRun
 from bench.errors import BenchError
 
 WARMUP_S = 1.0
@@ -31,9 +31,6 @@ SUITE_AGENTS = 100
 generation within ~0.001% from run to run."""
 TOP_FUNCTIONS = 10
 """C functions kept per measurement in the suite's record (by self instructions)."""
-
-HARNESS_ROOT = Path(__file__).resolve().parents[2]
-"""The folder holding this `bench` (and its `cascade`): what the measured child imports."""
 
 
 def instruction_agents(agents: int, cap: int = MAX_AGENTS) -> int:
@@ -58,14 +55,11 @@ class Counted:
     error: str | None = None
 
 
-def measure_each(
-    children: Sequence[ChildRun], valgrind: str, cwd: Path = HARNESS_ROOT
-) -> list[Counted]:
+def measure_each(children: Sequence[ChildRun], valgrind: str, cwd: Path = HARNESS) -> list[Counted]:
     """Measure each child, PARALLEL at a time, in order; a failure costs only its own figure.
 
     On Ctrl-C the measurements not yet started are dropped, not started after it.
     """
-    precompile(cwd)
     pool = ThreadPoolExecutor(max_workers=PARALLEL)
     try:
         futures = [pool.submit(_count, child, valgrind, cwd) for child in children]

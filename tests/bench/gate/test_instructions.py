@@ -37,7 +37,6 @@ def fake_costs(monkeypatch, per_generation):
 
     monkeypatch.setattr(family_module, "measure_cost", measure_cost)
     monkeypatch.setattr(family_module, "find_valgrind", lambda: "valgrind")
-    monkeypatch.setattr(family_module, "precompile", lambda folder: None)
     monkeypatch.setattr(
         family_module,
         "python_profile",
