@@ -274,8 +274,9 @@ class StallProbe(Probe):
     # the watchdog's side
     def _watch(self) -> None:
         # Asleep until the beat is overdue by half the threshold (a stall's samples then
-        # cover most of it), then awake every sample_interval while it stays overdue. A
-        # plain sleep: an Event's timed wait cost ~90 µs of CPU per wake-up here.
+        # cover most of it), then awake every sample_interval while it stays overdue. Plain
+        # sleeps: a first version, waking every 2 ms through an Event's timed wait, cost an
+        # idle loop 11 ms of CPU per second (with a 5 ms beat); this one costs 6.
         try:
             while not self._stopping.is_set():
                 beat = self._last_beat
